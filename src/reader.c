@@ -1,0 +1,381 @@
+/*-------------------------------------------------------------------------
+ * reader.c
+ *		Read a foreign table's file from its feed as typed rows.
+ *
+ * Columns are matched to the file's header by name, in any order; a column
+ * option column_name maps a differently named one.  A column the file lacks
+ * reads as NULL when the GTFS reference calls it optional, and is an error
+ * when the reference requires it or does not know it (most likely a typo).
+ * Only the columns a caller asks for are converted.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "reader.h"
+
+#define FILE_LIST_LIMIT 40		/* files named in a "not found" detail */
+
+static void ReaderErrorContext(void *arg);
+
+/* The check a downloaded GTFS feed must pass before it enters the cache. */
+void
+GtfsCheckFeed(const char *data, size_t len, const char *label)
+{
+	GtfsZipCheck(data, len, label);
+}
+
+/*
+ * GtfsReaderCreate: a reader for rel that will convert the attributes in
+ * attrs (attnums offset by FirstLowInvalidHeapAttributeNumber, as
+ * pull_varattnos makes them; NULL means all).  Nothing is fetched yet.
+ */
+GtfsReader *
+GtfsReaderCreate(Relation rel, Bitmapset *attrs, Oid userid)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "gtfs_fdw reader",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	GtfsReader *r = palloc0(sizeof(GtfsReader));
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		whole_row;
+
+	r->cxt = cxt;
+	r->member_cxt = AllocSetContextCreate(cxt, "gtfs_fdw member",
+										  ALLOCSET_DEFAULT_SIZES);
+	r->relid = RelationGetRelid(rel);
+	r->relname = pstrdup(RelationGetRelationName(rel));
+	r->tupdesc = CreateTupleDescCopy(tupdesc);
+	r->topts = GtfsGetTableOptions(r->relid);
+	r->sopts = GtfsGetSourceOptions(GetForeignTable(r->relid)->serverid, userid);
+	r->spec = GtfsSpecFindFile(r->topts->file);
+
+	whole_row = attrs == NULL ||
+		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	r->columns = palloc0(sizeof(GtfsColumn) * tupdesc->natts);
+	r->needed = palloc0(sizeof(GtfsColumn *) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		GtfsColumn *col = &r->columns[i];
+
+		col->attnum = att->attnum;
+		col->csv_index = -1;
+		if (att->attisdropped)
+			continue;
+		col->attname = pstrdup(NameStr(att->attname));
+		col->source_name = GtfsColumnSourceName(r->relid, att->attnum,
+												col->attname);
+		col->spec = GtfsSpecFindField(r->spec, col->source_name);
+		GtfsColumnInit(col, att->atttypid, att->atttypmod);
+		if (whole_row ||
+			bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			r->needed[r->nneeded++] = col;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return r;
+}
+
+/* "a.txt, b.txt, ..." for a detail message */
+static char *
+ListFiles(GtfsZip *zip)
+{
+	StringInfoData buf;
+	int			n = GtfsZipMemberCount(zip);
+	int			shown = 0;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+	{
+		GtfsZipMember m;
+
+		GtfsZipGetMember(zip, i, &m);
+		if (m.is_dir)
+			continue;
+		if (shown == FILE_LIST_LIMIT)
+		{
+			appendStringInfoString(&buf, ", ...");
+			break;
+		}
+		appendStringInfo(&buf, "%s%s", shown ? ", " : "", m.name);
+		shown++;
+	}
+	return shown ? buf.data : pstrdup("no files at all");
+}
+
+static char *
+HeaderList(GtfsReader *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < r->nheader; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", r->header[i]);
+	return buf.data;
+}
+
+/* Read the header and find each column in it. */
+static void
+MapHeader(GtfsReader *r)
+{
+	GtfsCsvRecord *rec;
+	MemoryContext oldcxt;
+
+	r->line = 1;
+	rec = GtfsCsvNext(r->csv);
+	oldcxt = MemoryContextSwitchTo(r->member_cxt);
+	r->nheader = rec ? rec->nfields : 0;
+	r->header = palloc0(sizeof(char *) * Max(r->nheader, 1));
+	for (int i = 0; i < r->nheader; i++)
+		r->header[i] = pnstrdup(rec->fields[i].data, rec->fields[i].len);
+	MemoryContextSwitchTo(oldcxt);
+
+	for (int i = 0; i < r->tupdesc->natts; i++)
+	{
+		GtfsColumn *col = &r->columns[i];
+
+		if (col->attname == NULL)
+			continue;
+		col->csv_index = -1;
+		for (int j = 0; j < r->nheader; j++)
+		{
+			if (strcmp(r->header[j], col->source_name) == 0)
+			{
+				col->csv_index = j;
+				break;
+			}
+		}
+		if (col->csv_index >= 0 || r->nheader == 0)
+			continue;
+
+		if (col->spec && col->spec->presence == GTFS_PRESENCE_REQUIRED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+					 errmsg("required column \"%s\" is missing from \"%s\"",
+							col->source_name, r->member.name),
+					 errdetail("The header of \"%s\" in the feed of server \"%s\" has: %s.",
+							   r->member.name, r->sopts->server_name, HeaderList(r)),
+					 errhint("The GTFS reference requires this column in every feed; the feed is invalid.")));
+		if (col->spec == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+					 errmsg("column \"%s\" of foreign table \"%s\" is not in the header of \"%s\"",
+							col->source_name, r->relname, r->member.name),
+					 errdetail("The header of \"%s\" in the feed of server \"%s\" has: %s.",
+							   r->member.name, r->sopts->server_name, HeaderList(r)),
+					 errhint("Check the column name and its column_name option, or drop the column.")));
+		/* an optional GTFS column the feed leaves out reads as NULL */
+	}
+}
+
+/* Open the member and its CSV reader in the member context. */
+static void
+OpenMember(GtfsReader *r)
+{
+	MemoryContext oldcxt;
+	GtfsZipStream *stream;
+
+	if (!r->have_member)
+		return;
+	oldcxt = MemoryContextSwitchTo(r->member_cxt);
+	stream = GtfsZipOpenStream(r->zip, &r->member);
+	r->csv = GtfsCsvOpen(GtfsZipRead, stream, r->member.name);
+	MemoryContextSwitchTo(oldcxt);
+	MapHeader(r);
+}
+
+/*
+ * GtfsReaderOpen: fetch (or revalidate) the source, find the file and read
+ * its header.  Errors name the file and the server.
+ */
+void
+GtfsReaderOpen(GtfsReader *r)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(r->cxt);
+
+	r->source = GtfsSourceAcquire(r->sopts, GtfsCheckFeed);
+	r->zip = GtfsZipOpen(r->source->data, r->source->len, r->source->label);
+	r->have_member = GtfsZipFindMember(r->zip, r->topts->file, &r->member);
+	if (!r->have_member && !r->topts->missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("file \"%s\" not found in the feed of server \"%s\"",
+						r->topts->file, r->sopts->server_name),
+				 errdetail("The feed has: %s.", ListFiles(r->zip)),
+				 errhint("Check the \"file\" option of foreign table \"%s\", or set missing_ok 'true' to read an absent file as empty.",
+						 r->relname)));
+	MemoryContextSwitchTo(oldcxt);
+
+	r->errcb.callback = ReaderErrorContext;
+	r->errcb.arg = r;
+	r->errcb.previous = error_context_stack;
+	error_context_stack = &r->errcb;
+	OpenMember(r);
+	error_context_stack = r->errcb.previous;
+}
+
+static void
+ReaderErrorContext(void *arg)
+{
+	GtfsReader *r = (GtfsReader *) arg;
+
+	if (r->current)
+		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of foreign table \"%s\"",
+				   r->line, r->member.name, r->current->attname, r->relname);
+	else
+		errcontext("line " INT64_FORMAT " of \"%s\" of foreign table \"%s\"",
+				   r->line, r->member.name, r->relname);
+}
+
+static void
+Reject(GtfsReader *r, GtfsColumn *col, const GtfsCsvField *field,
+	   const GtfsConvertError *err)
+{
+	GtfsReject rej;
+
+	r->rejected++;
+	rej.line = r->line;
+	rej.column = col->attname;
+	rej.value = field->data;
+	rej.sqlstate = err->sqlstate;
+	rej.message = err->message;
+	if (r->first_reject == NULL)
+		r->first_reject = MemoryContextStrdup(r->cxt,
+											  psprintf("line " INT64_FORMAT ", column \"%s\": %s",
+													   r->line, col->attname, err->message));
+	if (r->on_reject)
+		r->on_reject(r->reject_arg, r, &rej);
+}
+
+/*
+ * GtfsReaderNext: the next row's values (allocated in the current memory
+ * context), or false at the end.  Columns not asked for come back NULL.
+ */
+bool
+GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
+{
+	bool		skip = (r->topts->on_error == GTFS_ON_ERROR_SKIP);
+	bool		found = false;
+
+	if (r->csv == NULL)
+		return false;
+
+	r->errcb.previous = error_context_stack;
+	error_context_stack = &r->errcb;
+
+	for (;;)
+	{
+		GtfsCsvRecord *rec;
+		bool		ok = true;
+
+		CHECK_FOR_INTERRUPTS();
+		r->current = NULL;
+		rec = GtfsCsvNext(r->csv);
+		if (rec == NULL)
+			break;
+		r->line = rec->line;
+
+		memset(nulls, true, sizeof(bool) * r->tupdesc->natts);
+		for (int i = 0; i < r->nneeded; i++)
+		{
+			GtfsColumn *col = r->needed[i];
+			int			idx = col->csv_index;
+			GtfsCsvField *f;
+			GtfsConvertError err = {0};
+
+			if (idx < 0 || idx >= rec->nfields || rec->fields[idx].len == 0)
+				continue;		/* empty means absent in GTFS */
+			f = &rec->fields[idx];
+			r->current = col;
+			if (GtfsConvert(col, f->data, f->len, &values[col->attnum - 1],
+							skip ? &err : NULL))
+				nulls[col->attnum - 1] = false;
+			else
+			{
+				Reject(r, col, f, &err);
+				ok = false;
+				break;
+			}
+		}
+		if (ok)
+		{
+			found = true;
+			r->rows++;
+			break;
+		}
+	}
+	r->current = NULL;
+	error_context_stack = r->errcb.previous;
+	return found;
+}
+
+/* GtfsReaderRestart: read the file again from the top (same bytes). */
+void
+GtfsReaderRestart(GtfsReader *r)
+{
+	r->csv = NULL;
+	MemoryContextReset(r->member_cxt);
+	r->rows = 0;
+	r->rejected = 0;
+	r->first_reject = NULL;
+	r->errcb.previous = error_context_stack;
+	error_context_stack = &r->errcb;
+	OpenMember(r);
+	error_context_stack = r->errcb.previous;
+}
+
+/* GtfsReaderEnd: say how many rows were skipped, and release everything. */
+void
+GtfsReaderEnd(GtfsReader *r)
+{
+	if (r->rejected > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("skipped " INT64_FORMAT " rows of \"%s\" with bad values in foreign table \"%s\"",
+						r->rejected, r->member.name, r->relname),
+				 errdetail("The first: %s.", r->first_reject)));
+	r->rejected = 0;
+	MemoryContextDelete(r->cxt);
+}
+
+/*
+ * GtfsReaderPeek: what is known about the table's file without network
+ * traffic: the cached source and the member's sizes.  False if unknown.
+ */
+bool
+GtfsReaderPeek(GtfsReader *r, GtfsSource **source, GtfsZipMember *member)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(r->cxt);
+	GtfsSource *src = GtfsSourcePeek(r->sopts);
+	bool		found = false;
+
+	*source = src;
+	if (src != NULL)
+	{
+		/* a cached file that is not a zip just gives no estimate */
+		PG_TRY();
+		{
+			GtfsZip    *zip = GtfsZipOpen(src->data, src->len, src->label);
+
+			found = GtfsZipFindMember(zip, r->topts->file, member);
+			GtfsZipClose(zip);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(r->cxt);
+			FlushErrorState();
+			found = false;
+		}
+		PG_END_TRY();
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return found;
+}
