@@ -115,12 +115,13 @@ CatalogObjectName(Oid catalog)
 	return "object";
 }
 
-/* The valid option of this catalog closest to a misspelled name. */
+/* The valid option of this catalog closest to a misspelled name, if any
+ * is close enough to be what the user meant. */
 static const char *
 ClosestOptionName(const char *name, Oid catalog)
 {
 	const char *best = NULL;
-	int			best_distance = INT_MAX;
+	int			best_distance = Max(2, (int) strlen(name) / 3) + 1;
 
 	for (int i = 0; i < lengthof(gtfs_options); i++)
 	{
@@ -138,6 +139,41 @@ ClosestOptionName(const char *name, Oid catalog)
 		}
 	}
 	return best;
+}
+
+/* An option this object does not take: say where it belongs, or what the
+ * user probably meant. */
+static void
+ReportUnknownOption(const char *name, Oid catalog)
+{
+	const char *closest = ClosestOptionName(name, catalog);
+	Oid			home = InvalidOid;
+
+	for (int i = 0; i < lengthof(gtfs_options); i++)
+	{
+		if (strcmp(gtfs_options[i].name, name) == 0)
+			home = gtfs_options[i].catalog;
+	}
+	if (OidIsValid(home) && home == UserMappingRelationId)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\" for a gtfs_fdw %s",
+						name, CatalogObjectName(catalog)),
+				 errdetail("Secrets and credentials are kept only in user mappings."),
+				 errhint("Use CREATE USER MAPPING FOR ... SERVER ... OPTIONS (%s '...').", name)));
+	if (OidIsValid(home))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\" for a gtfs_fdw %s",
+						name, CatalogObjectName(catalog)),
+				 errhint("The option \"%s\" belongs to a %s.", name,
+						 CatalogObjectName(home))));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\" for a gtfs_fdw %s",
+					name, CatalogObjectName(catalog)),
+			 closest ? errhint("Perhaps you meant the option \"%s\".", closest) :
+			 errhint("See the options table in the README.")));
 }
 
 /* Whether the current role may read files on the server, as file_fdw asks. */
@@ -474,7 +510,6 @@ gtfs_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
-	List	   *seen = NIL;
 	bool		has_url = false;
 
 	foreach(lc, options)
@@ -493,21 +528,7 @@ gtfs_fdw_validator(PG_FUNCTION_ARGS)
 		}
 
 		if (opt == NULL)
-		{
-			const char *closest = ClosestOptionName(def->defname, catalog);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\" for a gtfs_fdw %s",
-							def->defname, CatalogObjectName(catalog)),
-					 closest ? errhint("Perhaps you meant the option \"%s\".", closest) : 0));
-		}
-
-		if (list_member(seen, makeString(def->defname)))
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("option \"%s\" given more than once", def->defname)));
-		seen = lappend(seen, makeString(def->defname));
+			ReportUnknownOption(def->defname, catalog);
 
 		CheckOptionValue(opt, def);
 		if (strcmp(def->defname, "url") == 0)
