@@ -35,10 +35,10 @@ GtfsCheckFeed(const char *data, size_t len, const char *label)
 /*
  * GtfsReaderCreate: a reader for rel that will convert the attributes in
  * attrs (attnums offset by FirstLowInvalidHeapAttributeNumber, as
- * pull_varattnos makes them; NULL means all).  Nothing is fetched yet.
+ * pull_varattnos makes them), or all of them.  Nothing is fetched yet.
  */
 GtfsReader *
-GtfsReaderCreate(Relation rel, Bitmapset *attrs, Oid userid)
+GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "gtfs_fdw reader",
@@ -58,7 +58,7 @@ GtfsReaderCreate(Relation rel, Bitmapset *attrs, Oid userid)
 	r->sopts = GtfsGetSourceOptions(GetForeignTable(r->relid)->serverid, userid);
 	r->spec = GtfsSpecFindFile(r->topts->file);
 
-	whole_row = attrs == NULL ||
+	whole_row = all_columns ||
 		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
 	r->columns = palloc0(sizeof(GtfsColumn) * tupdesc->natts);
 	r->needed = palloc0(sizeof(GtfsColumn *) * tupdesc->natts);

@@ -69,7 +69,8 @@ struct GtfsReader
 	void	   *reject_arg;
 };
 
-extern GtfsReader *GtfsReaderCreate(Relation rel, Bitmapset *attrs, Oid userid);
+extern GtfsReader *GtfsReaderCreate(Relation rel, Bitmapset *attrs,
+									 bool all_columns, Oid userid);
 extern void GtfsReaderOpen(GtfsReader *reader);
 extern bool GtfsReaderNext(GtfsReader *reader, Datum *values, bool *nulls);
 extern void GtfsReaderRestart(GtfsReader *reader);

@@ -124,7 +124,7 @@ gtfsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	/* the file's size is useful to costing even when ANALYZE ran */
 	{
 		Relation	rel = table_open(foreigntableid, NoLock);
-		GtfsReader *reader = GtfsReaderCreate(rel, info->attrs_used, GetUserId());
+		GtfsReader *reader = GtfsReaderCreate(rel, info->attrs_used, false, GetUserId());
 		GtfsSource *src;
 		GtfsZipMember member;
 
@@ -234,7 +234,7 @@ gtfsBeginForeignScan(ForeignScanState *node, int eflags)
 	state = palloc0(sizeof(GtfsScanState));
 	state->reader = GtfsReaderCreate(node->ss.ss_currentRelation,
 									 PlanAttrs((ForeignScan *) node->ss.ps.plan),
-									 ScanUserId(node));
+									 false, ScanUserId(node));
 	state->row_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
 										   "gtfs_fdw row",
 										   ALLOCSET_DEFAULT_SIZES);
@@ -296,7 +296,7 @@ gtfsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	reader = state ? state->reader :
 		GtfsReaderCreate(rel, PlanAttrs((ForeignScan *) node->ss.ps.plan),
-						 GetUserId());
+						 false, GetUserId());
 
 	ExplainPropertyText("GTFS Server", reader->sopts->server_name, es);
 	ExplainPropertyText("GTFS Source", reader->sopts->url, es);
@@ -328,6 +328,8 @@ gtfsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							reader->nneeded ? cols.data : "none", es);
 		if (src == NULL)
 			ExplainPropertyText("GTFS Cache", "not cached", es);
+		else if (src->outcome == GTFS_FETCH_LOCAL)
+			ExplainPropertyText("GTFS Cache", "local file, read in place", es);
 		else
 			ExplainPropertyText("GTFS Cache",
 								psprintf("%s, %s%s%s",
@@ -361,7 +363,7 @@ GtfsAcquireSampleRows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 												  "gtfs_fdw analyze row",
 												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = CurrentMemoryContext;
-	GtfsReader *reader = GtfsReaderCreate(rel, NULL, GetUserId());
+	GtfsReader *reader = GtfsReaderCreate(rel, NULL, true, GetUserId());
 	ReservoirStateData rstate;
 	double		rowstoskip = -1;
 	int			numrows = 0;
@@ -414,7 +416,7 @@ bool
 gtfsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 						BlockNumber *totalpages)
 {
-	GtfsReader *reader = GtfsReaderCreate(relation, NULL, GetUserId());
+	GtfsReader *reader = GtfsReaderCreate(relation, NULL, true, GetUserId());
 	GtfsSource *src;
 	GtfsZipMember member;
 
