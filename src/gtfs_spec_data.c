@@ -116,7 +116,7 @@ static const GtfsSpecField fields_calendar_dates_txt[] = {
 
 static const GtfsSpecField fields_fare_attributes_txt[] = {
 	{"fare_id", "Unique ID", GTFS_KIND_TEXT, GTFS_PRESENCE_REQUIRED, 1, NULL, NULL},
-	{"price", "Non-negative float", GTFS_KIND_FLOAT, GTFS_PRESENCE_REQUIRED, 0, NULL, NULL},
+	{"price", "Non-negative float", GTFS_KIND_CURRENCY, GTFS_PRESENCE_REQUIRED, 0, NULL, NULL},
 	{"currency_type", "Currency code", GTFS_KIND_TEXT, GTFS_PRESENCE_REQUIRED, 0, NULL, NULL},
 	{"payment_method", "Enum", GTFS_KIND_INTEGER, GTFS_PRESENCE_REQUIRED, 0, NULL, "0=Fare is paid on board ; 1=Fare must be paid before boarding"},
 	{"transfers", "Enum", GTFS_KIND_INTEGER, GTFS_PRESENCE_REQUIRED, 0, NULL, "0=no transfers ; 1=one transfer ; 2=two transfers ; (empty)=unlimited transfers"},

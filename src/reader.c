@@ -14,6 +14,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -56,7 +57,9 @@ GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
 	r->tupdesc = CreateTupleDescCopy(tupdesc);
 	r->topts = GtfsGetTableOptions(r->relid);
 	r->sopts = GtfsGetSourceOptions(GetForeignTable(r->relid)->serverid, userid);
-	r->spec = GtfsSpecFindFile(r->topts->file);
+	/* a feed may keep its files in a folder: "feed/stops.txt" is stops.txt */
+	r->spec = GtfsSpecFindFile(strrchr(r->topts->file, '/') ?
+							   strrchr(r->topts->file, '/') + 1 : r->topts->file);
 
 	whole_row = all_columns ||
 		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
@@ -222,12 +225,30 @@ GtfsReaderOpen(GtfsReader *r)
 	error_context_stack = r->errcb.previous;
 }
 
+/* a value short enough for a message, and printable in any encoding */
+static char *
+ShortValue(const char *value)
+{
+	char	   *s = pnstrdup(value, 80);
+	bool		valid = pg_verify_mbstr(PG_UTF8, s, strlen(s), true);
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char) *p < 0x20 || (!valid && (unsigned char) *p >= 0x80))
+			*p = (unsigned char) *p < 0x20 ? ' ' : '?';
+	return strlen(value) > 80 ? psprintf("%s...", s) : s;
+}
+
 static void
 ReaderErrorContext(void *arg)
 {
 	GtfsReader *r = (GtfsReader *) arg;
 
-	if (r->current)
+	/* input functions of other types may not quote the value: add it */
+	if (r->current && r->current->path == CONVERT_GENERIC)
+		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of foreign table \"%s\", value \"%s\"",
+				   r->line, r->member.name, r->current->attname, r->relname,
+				   ShortValue(r->current_value));
+	else if (r->current)
 		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of foreign table \"%s\"",
 				   r->line, r->member.name, r->current->attname, r->relname);
 	else
@@ -249,6 +270,10 @@ Reject(GtfsReader *r, GtfsColumn *col, const GtfsCsvField *field,
 	rej.message = err->message;
 	if (r->first_reject == NULL)
 		r->first_reject = MemoryContextStrdup(r->cxt,
+											  col->path == CONVERT_GENERIC ?
+											  psprintf("line " INT64_FORMAT ", column \"%s\", value \"%s\": %s",
+													   r->line, col->attname,
+													   ShortValue(field->data), err->message) :
 											  psprintf("line " INT64_FORMAT ", column \"%s\": %s",
 													   r->line, col->attname, err->message));
 	if (r->on_reject)
@@ -295,6 +320,7 @@ GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
 				continue;		/* empty means absent in GTFS */
 			f = &rec->fields[idx];
 			r->current = col;
+			r->current_value = f->data;
 			if (GtfsConvert(col, f->data, f->len, &values[col->attnum - 1],
 							skip ? &err : NULL))
 				nulls[col->attnum - 1] = false;
@@ -339,8 +365,10 @@ GtfsReaderEnd(GtfsReader *r)
 	if (r->rejected > 0)
 		ereport(WARNING,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("skipped " INT64_FORMAT " rows of \"%s\" with bad values in foreign table \"%s\"",
-						r->rejected, r->member.name, r->relname),
+				 errmsg_plural("skipped " INT64_FORMAT " row of \"%s\" with bad values in foreign table \"%s\"",
+							   "skipped " INT64_FORMAT " rows of \"%s\" with bad values in foreign table \"%s\"",
+							   r->rejected,
+							   r->rejected, r->member.name, r->relname),
 				 errdetail("The first: %s.", r->first_reject)));
 	r->rejected = 0;
 	MemoryContextDelete(r->cxt);

@@ -60,6 +60,7 @@ struct GtfsReader
 	/* where the reader is, for the error context */
 	int64		line;
 	GtfsColumn *current;
+	const char *current_value;
 	ErrorContextCallback errcb;
 
 	int64		rows;			/* rows returned */

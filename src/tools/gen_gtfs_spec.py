@@ -83,6 +83,10 @@ def main(path):
                                "pk": row["primary_key"], "fields": []}
                 order.append(name)
             kind = KINDS[row["type"]]
+            # The legacy fare price is money, whatever the reference calls
+            # its type: read it exactly, as fares v2 amounts are.
+            if (row["file"], row["field"]) == ("fare_attributes.txt", "price"):
+                kind = "GTFS_KIND_CURRENCY"
             if row["type"] == "Enum" and not is_integer_enum(row["enum_values"]):
                 kind = "GTFS_KIND_TEXT"
             files[name]["fields"].append({
