@@ -23,6 +23,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on every header: few enough to keep it simple.
+$(OBJS): $(wildcard src/*.h)
+
 # The install script: the extension's SQL files in order.
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@
