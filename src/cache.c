@@ -40,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "source.h"
+#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(gtfs_cache_entries);
 PG_FUNCTION_INFO_V1(gtfs_cache_clear);
@@ -540,6 +541,24 @@ RefreshEntry(const GtfsSourceOptions *opts, const char *key, const char *label,
 	return outcome;
 }
 
+typedef struct RefreshArgs
+{
+	const GtfsSourceOptions *opts;
+	const char *key;
+	CacheMeta  *meta;
+	GtfsSourceCheckFn check;
+	GtfsFetchOutcome outcome;
+} RefreshArgs;
+
+static void
+RunRefresh(void *arg)
+{
+	RefreshArgs *a = (RefreshArgs *) arg;
+
+	a->outcome = RefreshEntry(a->opts, a->key, a->opts->url, a->meta, true,
+							  a->check);
+}
+
 /*
  * GtfsSourceAcquire: the bytes of a server's source for this transaction,
  * fetched or revalidated on the first call and pinned for the rest.
@@ -586,37 +605,21 @@ GtfsSourceAcquire(const GtfsSourceOptions *opts, GtfsSourceCheckFn check)
 			outcome = RefreshEntry(opts, key, opts->url, &meta, have_meta, check);
 		else
 		{
-			MemoryContext oldcxt = CurrentMemoryContext;
-
 			/* stale_if_error: a failed fetch falls back to the cached copy */
-			BeginInternalSubTransaction(NULL);
-			PG_TRY();
-			{
-				outcome = RefreshEntry(opts, key, opts->url, &meta, have_meta, check);
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(oldcxt);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata;
+			RefreshArgs args = {opts, key, &meta, check, GTFS_FETCH_STALE};
+			ErrorData  *edata = GtfsTryInSubtransaction(RunRefresh, &args);
 
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(oldcxt);
-				if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-					edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-					ReThrowError(edata);
+			outcome = args.outcome;
+			if (edata != NULL)
+			{
 				ereport(WARNING,
 						(errcode(edata->sqlerrcode),
-						 errmsg("using the cached copy of \"%s\" for server \"%s\": %s",
-								opts->url, opts->server_name, edata->message),
-						 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
+						 errmsg("using the cached copy of \"%s\" for server \"%s\"",
+								opts->url, opts->server_name),
+						 errdetail("The fetch failed: %s", edata->message)));
 				outcome = GTFS_FETCH_STALE;
 				(void) ReadMeta(key, &meta);
 			}
-			PG_END_TRY();
 		}
 		src = PinCachedEntry(key, opts->url, &meta);
 		if (src == NULL)

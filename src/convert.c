@@ -14,7 +14,6 @@
 
 #include <math.h>
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -26,9 +25,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
-#include "utils/resowner.h"
 
 #include "convert.h"
+#include "subxact.h"
 
 /* Values longer than this are shortened in messages. */
 #define MAX_VALUE_IN_MESSAGE 80
@@ -266,48 +265,44 @@ ParseGtfsTime(char *str, size_t len, Interval *result)
 	return true;
 }
 
+typedef struct SoftCallArgs
+{
+	Datum		(*fn) (GtfsColumn *, char *, size_t);
+	GtfsColumn *col;
+	char	   *str;
+	size_t		len;
+	Datum		result;
+} SoftCallArgs;
+
+static void
+RunSoftCall(void *arg)
+{
+	SoftCallArgs *a = (SoftCallArgs *) arg;
+
+	a->result = a->fn(a->col, a->str, a->len);
+}
+
 /*
  * Run fn, turning an error it raises into a GtfsConvertError.  This needs a
  * subtransaction, so it serves only the rare types without a fast path.
  */
 static bool
 SoftCall(Datum (*fn) (GtfsColumn *, char *, size_t),
-					 GtfsColumn *col, char *str, size_t len, Datum *value,
+		 GtfsColumn *col, char *str, size_t len, Datum *value,
 		 GtfsConvertError *err)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	SoftCallArgs args = {fn, col, str, len, (Datum) 0};
+	ErrorData  *edata = GtfsTryInSubtransaction(RunSoftCall, &args);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	if (edata == NULL)
 	{
-		*value = fn(col, str, len);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		*value = args.result;
+		return true;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		err->sqlstate = edata->sqlerrcode;
-		err->message = edata->message;
-		err->detail = edata->detail;
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	err->sqlstate = edata->sqlerrcode;
+	err->message = edata->message;
+	err->detail = edata->detail;
+	return false;
 }
 
 static Datum

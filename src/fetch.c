@@ -191,12 +191,16 @@ ResponseHeader(CURL *curl, const char *name)
 	return pstrdup(h->value);
 }
 
-/* A short, printable excerpt of an error response body, for errdetail. */
+/*
+ * A short, printable excerpt of an error response body, for errdetail.
+ * Secrets are blanked before shortening, so none is left half-cut.
+ */
 static char *
-BodyExcerpt(int fd, int64 bytes)
+BodyExcerpt(const GtfsSourceOptions *opts, int fd, int64 bytes)
 {
-	char		buf[201];
+	char		buf[4097];
 	ssize_t		n;
+	char	   *text;
 
 	if (bytes <= 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return NULL;
@@ -211,7 +215,10 @@ BodyExcerpt(int fd, int64 bytes)
 		else if ((unsigned char) buf[i] >= 0x80)
 			buf[i] = '?';		/* keep the excerpt valid in any encoding */
 	}
-	return pstrdup(buf);
+	text = GtfsRedact(opts, buf);
+	if (strlen(text) > 200)
+		text = psprintf("%.200s...", text);
+	return text;
 }
 
 static void
@@ -248,8 +255,7 @@ ReportCurlFailure(const GtfsSourceOptions *opts, const char *label,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not download \"%s\" for server \"%s\"",
 						label, opts->server_name),
-				 errdetail("The request timed out after %d ms: %s",
-						   opts->timeout_ms, detail),
+				 errdetail("The request took longer than %d ms.", opts->timeout_ms),
 				 errhint("Raise the \"timeout_ms\" option of the server.")));
 	if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR)
 		ereport(ERROR,
@@ -394,9 +400,11 @@ FetchFollowingRedirects(CURL *curl, const GtfsSourceOptions *opts,
 		if (redirects >= opts->max_redirects)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("download of \"%s\" for server \"%s\" was redirected more than %d times",
-							label, opts->server_name, opts->max_redirects),
-					 errhint("Check the URL, or raise the \"max_redirects\" option of the server.")));
+					 errmsg("too many redirects downloading \"%s\" for server \"%s\"",
+							label, opts->server_name),
+					 errdetail("The server option \"max_redirects\" allows %d.",
+							   opts->max_redirects),
+					 errhint("Check the URL for a redirect loop, or raise \"max_redirects\".")));
 		if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) != CURLE_OK ||
 			location == NULL ||
 			(pg_strncasecmp(location, "http://", 7) != 0 &&
@@ -412,14 +420,13 @@ FetchFollowingRedirects(CURL *curl, const GtfsSourceOptions *opts,
 
 	if (status != 200 && status != 304)
 	{
-		char	   *excerpt = BodyExcerpt(fd, ts->bytes);
+		char	   *excerpt = BodyExcerpt(opts, fd, ts->bytes);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not download \"%s\" for server \"%s\": HTTP status %ld",
 						label, opts->server_name, status),
-				 excerpt ? errdetail("The response began: %s",
-									 GtfsRedact(opts, excerpt)) : 0,
+				 excerpt ? errdetail("The response began: %s", excerpt) : 0,
 				 (status == 401 || status == 403) ?
 				 errhint("Check the credentials in the user mapping for this server.") : 0));
 	}

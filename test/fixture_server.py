@@ -43,8 +43,13 @@ with 400.  Missing files give 404.
                                302 to http://localhost:PORT/echo-headers
   GET /versioned/NAME          the file registered for NAME, ETag "NAME-<gen>";
                                If-None-Match with that tag gives 304
-  GET /control/set-version?name=NAME&path=PATH
-                               register PATH for NAME, bump its generation; "ok"
+  GET /control/set-version?name=NAME&path=PATH[&fault=FAULT]
+                               register PATH for NAME, bump its generation; "ok".
+                               Without path the last one stays.  FAULT makes
+                               /versioned/NAME misbehave instead of serving:
+                               status:CODE, truncate:NBYTES or stall
+  GET /echo-status/CODE        status CODE, body: the JSON of /echo-headers
+  GET /control/last-echo       the JSON /echo-headers sent last (or {})
   GET /auth/PATH               as /files/, given header X-Api-Key:
                                sekret-key-123, query key=sekret-key-123 or
                                basic auth alice:wonderland; else a 401 with a
@@ -121,7 +126,8 @@ class FixtureState:
         self.aliases = {name: os.path.realpath(d) for name, d in aliases.items()}
         self.lock = threading.Lock()
         self.stats = {}
-        self.versions = {}          # name -> (relative path, generation)
+        self.versions = {}          # name -> (relative path, generation, fault)
+        self.last_echo = None       # headers /echo-headers saw last
         self.generations = {}       # name -> last generation handed out
 
     def resolve(self, relpath):
@@ -161,11 +167,13 @@ class FixtureState:
         with self.lock:
             self.stats.clear()
 
-    def set_version(self, name, relpath):
+    def set_version(self, name, relpath, fault=None):
         with self.lock:
             generation = self.generations.get(name, 0) + 1
             self.generations[name] = generation
-            self.versions[name] = (relpath, generation)
+            if not relpath and name in self.versions:
+                relpath = self.versions[name][0]
+            self.versions[name] = (relpath, generation, fault)
             return generation
 
     def get_version(self, name):
@@ -400,6 +408,8 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
         (re.compile(r"/redirect-other-host/(?P<path>.*)"), "route_redirect_other"),
         (re.compile(r"/versioned/(?P<name>[^/]+)"), "route_versioned"),
         (re.compile(r"/control/set-version"), "route_set_version"),
+        (re.compile(r"/control/last-echo"), "route_last_echo"),
+        (re.compile(r"/echo-status/(?P<code>\d{3})"), "route_echo_status"),
         (re.compile(r"/auth/(?P<path>.+)"), "route_auth"),
         (re.compile(r"/echo-headers"), "route_echo_headers"),
         (re.compile(r"/gzip/(?P<path>.+)"), "route_gzip"),
@@ -554,7 +564,9 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
         entry = self.state.get_version(name)
         if entry is None:
             return self.not_found("no version registered for %s" % name)
-        relpath, generation = entry
+        relpath, generation, fault = entry
+        if fault:
+            return self.versioned_fault(fault, relpath)
         loaded = self.load(relpath)
         if loaded is None:
             return
@@ -566,17 +578,38 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
             return
         self.send_body(200, data, content_type(path), [("ETag", etag)])
 
+    def versioned_fault(self, fault, relpath):
+        kind, _, arg = fault.partition(":")
+        if kind == "status":
+            return self.route_status(arg)
+        if kind == "truncate":
+            return self.route_truncate(arg, relpath)
+        if kind == "stall":
+            return self.route_stall(relpath)
+        return self.send_text(500, "fixture error 500: unknown fault %s" % fault)
+
     def route_set_version(self):
         params = urllib.parse.parse_qs(self.query, keep_blank_values=True)
         name = params.get("name", [""])[0]
         relpath = params.get("path", [""])[0]
-        if not name or "/" in name or not relpath:
+        fault = params.get("fault", [""])[0] or None
+        if not name or "/" in name or not (relpath or fault):
             return self.send_text(400, "fixture error 400: need name and path")
-        if self.state.resolve(relpath) is None:
+        if relpath and self.state.resolve(relpath) is None:
             return self.not_found()
-        generation = self.state.set_version(name, relpath)
-        self.note = "%s -> %s (generation %d)" % (name, relpath, generation)
+        generation = self.state.set_version(name, relpath, fault)
+        self.note = "%s -> %s (generation %d%s)" % (
+            name, relpath, generation, ", fault " + fault if fault else "")
         self.send_text(200, "ok")
+
+    def route_last_echo(self):
+        self.send_json(self.state.last_echo or {})
+
+    def route_echo_status(self, code):
+        code = int(code)
+        if not 200 <= code <= 599:
+            return self.not_found("no such route")
+        self.send_body(code, json.dumps(self.echoed()).encode(), "application/json")
 
     def authorized(self):
         if self.headers.get("X-Api-Key") == API_KEY:
@@ -601,13 +634,18 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
             return
         self.serve_file(path)
 
-    def route_echo_headers(self):
+    def echoed(self):
         headers = {}
         for name, value in self.headers.items():
             name = name.lower()
             headers[name] = (headers[name] + ", " + value
                              if name in headers else value)
         headers["_query"] = self.query
+        return headers
+
+    def route_echo_headers(self):
+        headers = self.echoed()
+        self.state.last_echo = headers
         self.send_json(headers)
 
     def accepts_gzip(self):
