@@ -128,7 +128,8 @@ SELECT pg_temp.fixture('/control/set-version?name=feed&path=minimal.zip');
 SELECT pg_temp.fetch_outcome('SELECT * FROM versioned_stops');
 SELECT count(*) FROM versioned_stops;
 
--- each fault is a clear error
+-- each fault is a clear error (the context would name a temporary schema)
+\set SHOW_CONTEXT never
 CREATE FUNCTION pg_temp.try_url(path text, extra text DEFAULT '') RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -152,6 +153,7 @@ BEGIN; SELECT pg_temp.try_url('/stall/minimal.zip', ', timeout_ms ''800'''); ROL
 SET statement_timeout = '1s';
 BEGIN; SELECT pg_temp.try_url('/stall/minimal.zip'); ROLLBACK;  -- ERROR
 RESET statement_timeout;
+\set SHOW_CONTEXT errors
 -- nothing listening
 BEGIN;
 CREATE SERVER fault FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url 'http://127.0.0.1:1/feed.zip');
