@@ -34,32 +34,36 @@ GtfsCheckFeed(const char *data, size_t len, const char *label)
 }
 
 /*
- * GtfsReaderCreate: a reader for rel that will convert the attributes in
- * attrs (attnums offset by FirstLowInvalidHeapAttributeNumber, as
- * pull_varattnos makes them), or all of them.  Nothing is fetched yet.
+ * The reader of topts->file in the source sopts, producing rows of tupdesc.
+ * source_names[i] is the header name attribute i + 1 reads, or NULL for an
+ * attribute the reader leaves alone (NULL).  Only the attributes in attrs
+ * (offset by FirstLowInvalidHeapAttributeNumber, as pull_varattnos makes
+ * them), or all, are converted.  Nothing is fetched yet.
  */
-GtfsReader *
-GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
+static GtfsReader *
+ReaderCreate(GtfsSourceOptions *sopts, GtfsTableOptions *topts,
+			 TupleDesc tupdesc, const char *relname, const char *owner,
+			 char **source_names,
+			 Bitmapset *attrs, bool all_columns)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "gtfs_fdw reader",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	GtfsReader *r = palloc0(sizeof(GtfsReader));
-	TupleDesc	tupdesc = RelationGetDescr(rel);
+	const char *slash = strrchr(topts->file, '/');
 	bool		whole_row;
 
 	r->cxt = cxt;
 	r->member_cxt = AllocSetContextCreate(cxt, "gtfs_fdw member",
 										  ALLOCSET_DEFAULT_SIZES);
-	r->relid = RelationGetRelid(rel);
-	r->relname = pstrdup(RelationGetRelationName(rel));
+	r->relname = pstrdup(relname);
+	r->owner = pstrdup(owner);
 	r->tupdesc = CreateTupleDescCopy(tupdesc);
-	r->topts = GtfsGetTableOptions(r->relid);
-	r->sopts = GtfsGetSourceOptions(GetForeignTable(r->relid)->serverid, userid);
+	r->topts = topts;
+	r->sopts = sopts;
 	/* a feed may keep its files in a folder: "feed/stops.txt" is stops.txt */
-	r->spec = GtfsSpecFindFile(strrchr(r->topts->file, '/') ?
-							   strrchr(r->topts->file, '/') + 1 : r->topts->file);
+	r->spec = GtfsSpecFindFile(slash ? slash + 1 : topts->file);
 
 	whole_row = all_columns ||
 		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
@@ -72,11 +76,10 @@ GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
 
 		col->attnum = att->attnum;
 		col->csv_index = -1;
-		if (att->attisdropped)
+		if (att->attisdropped || source_names[i] == NULL)
 			continue;
 		col->attname = pstrdup(NameStr(att->attname));
-		col->source_name = GtfsColumnSourceName(r->relid, att->attnum,
-												col->attname);
+		col->source_name = pstrdup(source_names[i]);
 		col->spec = GtfsSpecFindField(r->spec, col->source_name);
 		GtfsColumnInit(col, att->atttypid, att->atttypmod);
 		if (whole_row ||
@@ -85,6 +88,46 @@ GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
 	}
 	MemoryContextSwitchTo(oldcxt);
 	return r;
+}
+
+/*
+ * GtfsReaderCreate: a reader for the foreign table rel, converting the
+ * attributes in attrs, or all of them.
+ */
+GtfsReader *
+GtfsReaderCreate(Relation rel, Bitmapset *attrs, bool all_columns, Oid userid)
+{
+	Oid			relid = RelationGetRelid(rel);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	char	  **names = palloc0(sizeof(char *) * tupdesc->natts);
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped)
+			names[i] = GtfsColumnSourceName(relid, att->attnum,
+											NameStr(att->attname));
+	}
+	return ReaderCreate(GtfsGetSourceOptions(GetForeignTable(relid)->serverid, userid),
+						GtfsGetTableOptions(relid), tupdesc,
+						RelationGetRelationName(rel),
+						psprintf("foreign table \"%s\"", RelationGetRelationName(rel)),
+						names, attrs, all_columns);
+}
+
+/*
+ * GtfsReaderCreateFor: a reader of one file of a source into rows of
+ * tupdesc, for the loaders; attributes whose source name is NULL are left
+ * for the caller to fill.
+ */
+GtfsReader *
+GtfsReaderCreateFor(GtfsSourceOptions *sopts, GtfsTableOptions *topts,
+					TupleDesc tupdesc, const char *relname, const char *owner,
+					char **source_names)
+{
+	return ReaderCreate(sopts, topts, tupdesc, relname, owner, source_names,
+						NULL, true);
 }
 
 /* "a.txt, b.txt, ..." for a detail message */
@@ -245,15 +288,15 @@ ReaderErrorContext(void *arg)
 
 	/* input functions of other types may not quote the value: add it */
 	if (r->current && r->current->path == CONVERT_GENERIC)
-		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of foreign table \"%s\", value \"%s\"",
-				   r->line, r->member.name, r->current->attname, r->relname,
+		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of %s, value \"%s\"",
+				   r->line, r->member.name, r->current->attname, r->owner,
 				   ShortValue(r->current_value));
 	else if (r->current)
-		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of foreign table \"%s\"",
-				   r->line, r->member.name, r->current->attname, r->relname);
+		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of %s",
+				   r->line, r->member.name, r->current->attname, r->owner);
 	else
-		errcontext("line " INT64_FORMAT " of \"%s\" of foreign table \"%s\"",
-				   r->line, r->member.name, r->relname);
+		errcontext("line " INT64_FORMAT " of \"%s\" of %s",
+				   r->line, r->member.name, r->owner);
 }
 
 static void
@@ -362,13 +405,14 @@ GtfsReaderRestart(GtfsReader *r)
 void
 GtfsReaderEnd(GtfsReader *r)
 {
-	if (r->rejected > 0)
+	/* a caller that takes the rejects reports them itself */
+	if (r->rejected > 0 && r->on_reject == NULL)
 		ereport(WARNING,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg_plural("skipped " INT64_FORMAT " row of \"%s\" with bad values in foreign table \"%s\"",
-							   "skipped " INT64_FORMAT " rows of \"%s\" with bad values in foreign table \"%s\"",
+				 errmsg_plural("skipped " INT64_FORMAT " row of \"%s\" with bad values in %s",
+							   "skipped " INT64_FORMAT " rows of \"%s\" with bad values in %s",
 							   r->rejected,
-							   r->rejected, r->member.name, r->relname),
+							   r->rejected, r->member.name, r->owner),
 				 errdetail("The first: %s.", r->first_reject)));
 	r->rejected = 0;
 	MemoryContextDelete(r->cxt);

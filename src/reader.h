@@ -37,8 +37,8 @@ typedef void (*GtfsRejectFn) (void *arg, GtfsReader *reader,
 
 struct GtfsReader
 {
-	Oid			relid;
-	char	   *relname;
+	char	   *relname;		/* the table, for messages */
+	char	   *owner;			/* "foreign table \"stops\"", "feed \"uta\"" */
 	TupleDesc	tupdesc;
 	GtfsSourceOptions *sopts;
 	GtfsTableOptions *topts;
@@ -72,6 +72,10 @@ struct GtfsReader
 
 extern GtfsReader *GtfsReaderCreate(Relation rel, Bitmapset *attrs,
 									 bool all_columns, Oid userid);
+extern GtfsReader *GtfsReaderCreateFor(GtfsSourceOptions *sopts,
+										GtfsTableOptions *topts,
+										TupleDesc tupdesc, const char *relname,
+										const char *owner, char **source_names);
 extern void GtfsReaderOpen(GtfsReader *reader);
 extern bool GtfsReaderNext(GtfsReader *reader, Datum *values, bool *nulls);
 extern void GtfsReaderRestart(GtfsReader *reader);
