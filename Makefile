@@ -5,7 +5,8 @@ EXTVERSION = 0.1.0
 MODULE_big = gtfs_fdw
 OBJS       = src/gtfs_fdw.o src/options.o src/gtfs_spec.o src/gtfs_spec_data.o \
              src/redact.o src/fetch.o src/cache.o src/zipsrc.o src/csvsrc.o \
-             src/convert.o src/subxact.o src/reader.o src/scan.o src/import.o
+             src/convert.o src/subxact.o src/reader.o src/scan.o src/import.o \
+             src/feedfiles.o src/feed.o src/archive.o src/load.o
 DATA       = $(wildcard src/sql/$(EXTENSION)--*--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 

@@ -8,7 +8,9 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "archive.h"
 #include "gtfs_fdw.h"
+#include "load.h"
 #include "source.h"
 
 PG_MODULE_MAGIC;
@@ -22,6 +24,8 @@ void
 _PG_init(void)
 {
 	GtfsSourceInit();
+	GtfsArchiveInit();
+	GtfsLoadInit();
 	MarkGUCPrefixReserved("gtfs_fdw");
 }
 
