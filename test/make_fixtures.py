@@ -345,6 +345,18 @@ def invalid_utf8():
     return zip_bytes(files)
 
 
+def missing_trips():
+    files = base_files()
+    del files["trips.txt"]
+    return zip_bytes(files)
+
+
+def duplicate_key():
+    files = base_files()
+    files["stops.txt"] = csv_text(STOPS + [STOPS[2]]).encode("utf-8")
+    return zip_bytes(files)
+
+
 FIXTURES = {
     "minimal.zip": minimal,
     "bom_crlf.zip": bom_crlf,
@@ -363,6 +375,8 @@ FIXTURES = {
     "truncated.zip": truncated,
     "changed.zip": changed,
     "invalid_utf8.zip": invalid_utf8,
+    "missing_trips.zip": missing_trips,
+    "duplicate_key.zip": duplicate_key,
 }
 
 

@@ -124,6 +124,27 @@ COMMENT ON FUNCTION gtfs_fdw.remove_feed_files(integer) IS 'deletes a feed''s ar
 
 -- Managing feeds.
 
+-- Clear errors for bad settings, rather than a check constraint's.
+CREATE FUNCTION gtfs_fdw.check_feed_settings(on_error text, max_rejected integer,
+                                             keep_versions integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF on_error NOT IN ('stop', 'skip') THEN
+        RAISE EXCEPTION 'invalid value for on_error: "%"', on_error
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Valid values are "stop" (a bad value fails the load) and "skip" (the row goes to gtfs_fdw.rejected_rows).';
+    END IF;
+    IF max_rejected < 0 THEN
+        RAISE EXCEPTION 'max_rejected must not be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF keep_versions < 0 THEN
+        RAISE EXCEPTION 'keep_versions must not be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END $$;
+
 CREATE FUNCTION gtfs_fdw.add_feed(
     name            text,
     url             text DEFAULT NULL,
@@ -155,6 +176,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'gtfs_fdw.add_feed(''uta'', url => ''https://.../gtfs.zip''), or server => an existing gtfs_fdw server.';
     END IF;
+    PERFORM gtfs_fdw.check_feed_settings(on_error, max_rejected, keep_versions);
     IF EXISTS (SELECT FROM gtfs_fdw.feeds f WHERE f.name = add_feed.name) THEN
         RAISE EXCEPTION 'feed "%" already exists', name
             USING ERRCODE = 'duplicate_object',
@@ -212,6 +234,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'feed "%" does not exist', name USING ERRCODE = 'undefined_object';
     END IF;
+    PERFORM gtfs_fdw.check_feed_settings(on_error, max_rejected, keep_versions);
     IF (url IS NOT NULL OR server_options IS NOT NULL) AND NOT f.owns_server THEN
         RAISE EXCEPTION 'feed "%" reads server "%", which add_feed did not create', name, f.server_name
             USING ERRCODE = 'invalid_parameter_value',
@@ -267,11 +290,13 @@ AS $$
 DECLARE
     f gtfs_fdw.feeds;
 BEGIN
-    DELETE FROM gtfs_fdw.feeds WHERE feeds.name = drop_feed.name RETURNING * INTO f;
+    SELECT * INTO f FROM gtfs_fdw.feeds WHERE feeds.name = drop_feed.name FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'feed "%" does not exist', name USING ERRCODE = 'undefined_object';
     END IF;
+    -- the archive's rows go with the feed's (ON DELETE CASCADE): files first
     PERFORM gtfs_fdw.remove_feed_files(f.feed_id);
+    DELETE FROM gtfs_fdw.feeds WHERE feeds.feed_id = f.feed_id;
     DELETE FROM gtfs_fdw.rejected_rows r WHERE r.feed_id = f.feed_id;
     IF f.owns_server THEN
         EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', f.server_name);
@@ -406,6 +431,13 @@ BEGIN
             END IF;
 
             IF v_status = 'ok' THEN
+                -- holding the lock, no other refresh of the feed runs: runs
+                -- still marked running were cut off (a crash, a terminated
+                -- session)
+                UPDATE gtfs_fdw.load_log l SET status = 'failed', finished_at = clock_timestamp(),
+                       message = 'abandoned: the session ended before the refresh finished'
+                WHERE l.feed_id = f.feed_id AND l.status = 'running' AND l.run_id <> run;
+
                 v_step := 'fetch';
                 t0 := clock_timestamp();
                 SELECT * INTO fetched FROM gtfs_fdw.fetch_feed(f.name);
@@ -439,27 +471,35 @@ BEGIN
                        last_etag = fetched.etag, last_modified = fetched.last_modified
                 WHERE x.feed_id = f.feed_id;
             END IF;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
-                                    v_context = PG_EXCEPTION_CONTEXT, v_state = RETURNED_SQLSTATE;
-            v_status := 'failed';
-            -- the message, its detail, and where it happened (the innermost
-            -- context line: the file and line of a bad value, say)
-            v_message := v_message || coalesce(E'\n' || nullif(v_detail, ''), '')
-                || coalesce(E'\n' || (SELECT string_agg(line, E'\n')
-                                       FROM regexp_split_to_table(v_context, E'\n') line
-                                       WHERE line NOT LIKE 'PL/pgSQL function %'), '');
+        EXCEPTION
+            WHEN query_canceled THEN
+                -- a cancel or statement_timeout: log it, then give it back
+                GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+                v_status := 'canceled';
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
+                                        v_context = PG_EXCEPTION_CONTEXT, v_state = RETURNED_SQLSTATE;
+                v_status := 'failed';
+                -- the message, its detail, and where it happened (the file
+                -- and line of a bad value, say)
+                v_message := v_message || coalesce(E'\n' || nullif(v_detail, ''), '')
+                    || coalesce(E'\n' || (SELECT string_agg(line, E'\n')
+                                           FROM regexp_split_to_table(v_context, E'\n') line
+                                           WHERE line NOT LIKE 'PL/pgSQL function %'
+                                             AND line NOT LIKE 'SQL statement %'), '');
+        END;
+
+        IF v_status IN ('failed', 'canceled') THEN
             -- the work is undone; what was logged of it stays, then the failure
             steps := steps || jsonb_build_object('step', v_step, 'status', 'failed',
                 'message', v_message, 'sqlstate', v_state);
             UPDATE gtfs_fdw.feeds x SET last_checked_at = now(), last_status = 'failed'
             WHERE x.feed_id = f.feed_id;
-            RAISE WARNING 'refresh of feed "%" failed in step %: %', f.name, v_step, v_message;
-        END;
-
+        END IF;
         PERFORM gtfs_fdw.log_steps(f, run, steps || jsonb_build_object(
-            'step', 'refresh', 'status', v_status,
-            'message', CASE WHEN v_status = 'failed' THEN v_step || ': ' || v_message
+            'step', 'refresh',
+            'status', CASE WHEN v_status = 'canceled' THEN 'failed' ELSE v_status END,
+            'message', CASE WHEN v_status IN ('failed', 'canceled') THEN v_step || ': ' || v_message
                             ELSE v_message END,
             'sqlstate', v_state,
             'rows', (SELECT s -> 'rows' FROM jsonb_array_elements(steps) s
@@ -467,6 +507,12 @@ BEGIN
             'bytes', (SELECT (s ->> 'bytes')::bigint FROM jsonb_array_elements(steps) s
                       WHERE s ->> 'step' = 'fetch')));
         COMMIT;
+        IF v_status = 'canceled' THEN
+            RAISE EXCEPTION '%', v_message USING ERRCODE = 'query_canceled';
+        ELSIF v_status = 'failed' THEN
+            RAISE WARNING 'refresh of feed "%" failed in step %: %', f.name, v_step,
+                split_part(v_message, E'\n', 1);
+        END IF;
     END LOOP;
 
     PERFORM gtfs_fdw.prune_history();

@@ -1,0 +1,183 @@
+-- gtfs_refresh() against the fixture server: a first load, an unchanged
+-- feed costing one conditional request, a changed feed reloaded, and every
+-- failure leaving the previous load intact, logged, and retried next time.
+\getenv port FIXTURE_PORT
+\getenv shared GTFS_SHARED
+\set base 'http://127.0.0.1:' :port
+\set subway_zip :shared '/mta-subway.zip'
+SET client_min_messages = warning;
+SET gtfs_fdw.cache_dir = 'gtfs_fdw_cache_refresh_test';
+SELECT set_config('gtfs_test.base', :'base', false) IS NOT NULL AS ok;
+CREATE TEMP TABLE fixture_reply (line text);
+CREATE FUNCTION pg_temp.fixture(path text) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    body text;
+BEGIN
+    TRUNCATE fixture_reply;
+    EXECUTE format('COPY fixture_reply FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
+                   format('curl -s --max-time 10 %s',
+                          quote_literal(current_setting('gtfs_test.base') || path)));
+    SELECT string_agg(line, E'\n') INTO body FROM fixture_reply;
+    RETURN CASE WHEN body LIKE '{%' THEN body::jsonb ELSE to_jsonb(body) END;
+END $$;
+CREATE FUNCTION pg_temp.seen(path text) RETURNS text LANGUAGE sql AS $$
+    SELECT format('requests=%s conditional=%s not_modified=%s full=%s',
+                  s->>'requests', s->>'conditional', s->>'not_modified', s->>'full')
+    FROM pg_temp.fixture('/stats?path=' || path) s
+$$;
+-- the last run of a feed, step by step
+CREATE FUNCTION pg_temp.last_run(feed_name text)
+RETURNS TABLE (step text, status text, message text, sqlstate text) LANGUAGE sql AS $$
+    SELECT step, status, message, sqlstate FROM gtfs_fdw.load_log
+    WHERE feed = feed_name AND run_id = (SELECT max(run_id) FROM gtfs_fdw.load_log WHERE feed = feed_name)
+    ORDER BY started_at, step = 'refresh'
+$$;
+
+SELECT pg_temp.fixture('/control/set-version?name=city&path=minimal.zip');
+SELECT pg_temp.fixture('/stats/reset');
+\set city_url :base '/versioned/city'
+SELECT gtfs_fdw.add_feed('city', url => :'city_url');
+
+-- the first refresh downloads, archives and loads
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT rows FROM gtfs_fdw.load_log WHERE feed = 'city' AND step = 'refresh';
+SELECT count(*) AS stops FROM gtfs_stage_city.stops;
+SELECT pg_temp.seen('/versioned/city');
+-- keys and indexes from the reference, and statistics
+SELECT indexrelid::regclass AS index, indisprimary AS primary_key, indisunique AS is_unique
+FROM pg_index WHERE indrelid IN ('gtfs_stage_city.stop_times'::regclass, 'gtfs_stage_city.trips'::regclass,
+                                 'gtfs_stage_city.agency'::regclass)
+ORDER BY 1::text;
+SELECT relname, reltuples FROM pg_class
+WHERE relnamespace = 'gtfs_stage_city'::regnamespace AND relname IN ('stops', 'stop_times') ORDER BY 1;
+CREATE TEMP TABLE first_load AS
+  SELECT last_load_id AS load_id FROM gtfs_fdw.feeds WHERE name = 'city';
+
+-- unchanged: one conditional request, nothing else
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.seen('/versioned/city');
+SELECT count(*) AS stops, bool_and(load_id = (SELECT load_id FROM first_load)) AS same_load
+FROM gtfs_stage_city.stops;
+
+-- changed: a new ETag with new bytes reloads
+SELECT pg_temp.fixture('/control/set-version?name=city&path=changed.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT count(*) AS stops, bool_and(load_id > (SELECT load_id FROM first_load)) AS new_load
+FROM gtfs_stage_city.stops;
+SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
+WHERE f.name = 'city';
+-- a new ETag over the same bytes changes nothing
+SELECT pg_temp.fixture('/control/set-version?name=city&path=changed.zip');
+CALL gtfs_refresh('city');
+SELECT step, status FROM pg_temp.last_run('city');
+
+-- Failures.  Each leaves the previous load in place and queryable, and is
+-- logged with its message and SQLSTATE.
+CREATE TEMP TABLE good_load AS
+  SELECT last_load_id AS load_id, (SELECT count(*) FROM gtfs_stage_city.stops) AS stops
+  FROM gtfs_fdw.feeds WHERE name = 'city';
+CREATE FUNCTION pg_temp.previous_load_intact() RETURNS boolean LANGUAGE sql AS $$
+    SELECT count(*) = (SELECT stops FROM good_load)
+           AND bool_and(load_id = (SELECT load_id FROM good_load))
+    FROM gtfs_stage_city.stops
+$$;
+-- the server fails
+SELECT pg_temp.fixture('/control/set-version?name=city&fault=status:503');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- the download is cut short
+SELECT pg_temp.fixture('/control/set-version?name=city&fault=truncate:500');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- the zip is corrupt
+SELECT pg_temp.fixture('/control/set-version?name=city&path=truncated.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- a required file is missing
+SELECT pg_temp.fixture('/control/set-version?name=city&path=missing_trips.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- a bad value
+SELECT pg_temp.fixture('/control/set-version?name=city&path=bad_lat.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- a primary key violated
+SELECT pg_temp.fixture('/control/set-version?name=city&path=duplicate_key.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
+-- failed versions were not archived; the state says failed
+SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
+WHERE f.name = 'city';
+SELECT last_status, last_load_id = (SELECT load_id FROM good_load) AS same_load
+FROM gtfs_fdw.feeds WHERE name = 'city';
+-- the next refresh retries, and succeeds once the feed is fixed
+SELECT pg_temp.fixture('/control/set-version?name=city&path=minimal.zip');
+CALL gtfs_refresh('city');
+SELECT step, status FROM pg_temp.last_run('city');
+SELECT count(*) AS stops FROM gtfs_stage_city.stops;
+
+-- Bad rows with on_error 'skip' land in gtfs_fdw.rejected_rows
+SELECT gtfs_fdw.alter_feed('city', on_error => 'skip');
+SELECT pg_temp.fixture('/control/set-version?name=city&path=bad_lat.zip');
+CALL gtfs_refresh('city');
+SELECT step, status FROM pg_temp.last_run('city');
+SELECT count(*) AS stops FROM gtfs_stage_city.stops;
+SELECT feed, load_id = (SELECT last_load_id FROM gtfs_fdw.feeds WHERE name = 'city') AS this_load,
+       file, line, column_name, value, reason, sqlstate
+FROM gtfs_fdw.rejected_rows;
+-- and more than max_rejected of them fail the load
+SELECT gtfs_fdw.alter_feed('city', max_rejected => 0);
+CALL gtfs_refresh('city', force => true);
+SELECT * FROM pg_temp.last_run('city');
+SELECT gtfs_fdw.alter_feed('city', on_error => 'stop', max_rejected => 1000);
+
+-- A statement timeout in the middle of a large load: the previous load
+-- stays, the log says so, and the caller sees the cancel.
+SELECT gtfs_fdw.add_feed('subway', url => :'subway_zip');
+CALL gtfs_refresh('subway');
+SELECT step, status FROM pg_temp.last_run('subway');
+SET statement_timeout = '400ms';
+CALL gtfs_refresh('subway', force => true);  -- ERROR
+RESET statement_timeout;
+SELECT * FROM pg_temp.last_run('subway');
+SELECT count(*) AS stop_times, count(DISTINCT load_id) AS loads,
+       min(load_id) = (SELECT last_load_id FROM gtfs_fdw.feeds WHERE name = 'subway') AS last_good
+FROM gtfs_stage_subway.stop_times;
+
+-- re-running on the same data changes nothing; forcing it gives the same rows
+CREATE TEMP TABLE before_force AS SELECT * FROM gtfs_stage_subway.trips;
+CALL gtfs_refresh('subway', force => true);
+SELECT step, status FROM pg_temp.last_run('subway');
+SELECT count(*) AS differing_rows FROM (
+    (SELECT route_id, trip_id, service_id, trip_headsign, direction_id, shape_id FROM before_force
+     EXCEPT ALL SELECT route_id, trip_id, service_id, trip_headsign, direction_id, shape_id FROM gtfs_stage_subway.trips)
+    UNION ALL
+    (SELECT route_id, trip_id, service_id, trip_headsign, direction_id, shape_id FROM gtfs_stage_subway.trips
+     EXCEPT ALL SELECT route_id, trip_id, service_id, trip_headsign, direction_id, shape_id FROM before_force)) d;
+
+-- a run cut off before it finished (a crash) is marked when the next begins
+INSERT INTO gtfs_fdw.load_log (run_id, feed_id, feed, step, status)
+SELECT nextval('gtfs_fdw.run_id_seq'), feed_id, name, 'refresh', 'running'
+FROM gtfs_fdw.feeds WHERE name = 'city';
+CALL gtfs_refresh('city');
+SELECT status, message FROM gtfs_fdw.load_log WHERE feed = 'city' AND step = 'refresh'
+ORDER BY run_id DESC LIMIT 2;
+
+-- history is pruned by age, but each feed keeps its last ten runs
+UPDATE gtfs_fdw.load_log SET started_at = started_at - interval '90 days';
+SELECT gtfs_fdw.prune_history() > 0 AS pruned;
+SELECT feed, count(DISTINCT run_id) FROM gtfs_fdw.load_log GROUP BY 1 ORDER BY 1;
+
+SELECT gtfs_fdw.drop_feed('city', drop_staging => true);
+SELECT gtfs_fdw.drop_feed('subway', drop_staging => true);
+TRUNCATE gtfs_fdw.load_log;
+SELECT gtfs_fdw.cache_clear() > 0 AS cleared;
