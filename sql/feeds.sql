@@ -8,7 +8,7 @@ SET client_min_messages = warning;
 -- a feed from a url gets a server of its own, with the options given
 SELECT gtfs_fdw.add_feed('alpha', url => :'minimal_zip',
                          server_options => '{"timeout_ms": "5000", "max_bytes": "10000000"}',
-                         schedule => '*/30 * * * *');
+                         schedule => '*/30 * * * *') > 0 AS added;
 SELECT name, kind, server_name, owns_server, staging_schema, enabled, schedule,
        on_error, max_rejected, keep_versions, last_status
 FROM gtfs_fdw.feeds ORDER BY name;
@@ -17,7 +17,7 @@ SELECT srvname, srvoptions FROM pg_foreign_server WHERE srvname = 'gtfs_feed_alp
 -- a feed may read a server of its own making, into a schema of its choice
 CREATE SERVER beta_server FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'minimal_zip');
 SELECT gtfs_fdw.add_feed('beta', server => 'beta_server', staging_schema => 'beta_data',
-                         on_error => 'skip', max_rejected => 10, keep_versions => 1);
+                         on_error => 'skip', max_rejected => 10, keep_versions => 1) > 0 AS added;
 
 -- mistakes
 SELECT gtfs_fdw.add_feed('Alpha Feed', url => :'minimal_zip');  -- ERROR

@@ -36,7 +36,7 @@ $$;
 SELECT pg_temp.fixture('/control/set-version?name=city&path=minimal.zip');
 SELECT pg_temp.fixture('/stats/reset');
 \set city_url :base '/versioned/city'
-SELECT gtfs_fdw.add_feed('city', url => :'city_url');
+SELECT gtfs_fdw.add_feed('city', url => :'city_url') > 0 AS added;
 
 -- the first refresh downloads, archives and loads
 CALL gtfs_refresh('city');
@@ -142,7 +142,7 @@ SELECT gtfs_fdw.alter_feed('city', on_error => 'stop', max_rejected => 1000);
 
 -- A statement timeout in the middle of a large load: the previous load
 -- stays, the log says so, and the caller sees the cancel.
-SELECT gtfs_fdw.add_feed('subway', url => :'subway_zip');
+SELECT gtfs_fdw.add_feed('subway', url => :'subway_zip') > 0 AS added;
 CALL gtfs_refresh('subway');
 SELECT step, status FROM pg_temp.last_run('subway');
 SET statement_timeout = '400ms';
