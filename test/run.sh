@@ -17,7 +17,8 @@ gtfs_build_install || die "build failed"
 
 # pg_cron must be preloaded for the refresh scheduling test
 gtfs_start_cluster "$ROOT" "$PORT" \
-  "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'"
+  "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'" \
+  "cron.use_background_workers = on" "cron.max_running_jobs = 4"
 
 # fixtures where the server can read them, at fixed paths the expected
 # output can name

@@ -3,7 +3,7 @@
 # cancel request from another session, and the backend stays usable.
 cd "$(dirname "$0")" && . ./tap.sh
 db=gtfs_t_cancel
-q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
 q -d $db <<SQL
 CREATE EXTENSION gtfs_fdw;
 SET gtfs_fdw.cache_dir = 'gtfs_fdw_cache_cancel_test';

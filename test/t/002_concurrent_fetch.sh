@@ -3,7 +3,7 @@
 # waits for it and then revalidates; both read the same rows.
 cd "$(dirname "$0")" && . ./tap.sh
 db=gtfs_t_concurrent
-q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
 q -d $db <<SQL
 CREATE EXTENSION gtfs_fdw;
 CREATE SERVER slow FOREIGN DATA WRAPPER gtfs_fdw
