@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(gtfs_materialize);
 #define TABLE_COMMENT_TAG	"gtfs_fdw: "	/* marks the tables loads own */
 
 static int	gtfs_swap_lock_timeout_ms = 10000;
+static char *gtfs_load_log_retention = NULL;	/* read by prune_history() */
 
 /* One table of the load. */
 typedef struct LoadTable
@@ -105,6 +106,13 @@ GtfsLoadInit(void)
 							10000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("gtfs_fdw.load_log_retention",
+							   "How long gtfs_refresh() keeps load history.",
+							   "An interval; each feed keeps its last ten runs whatever their age.",
+							   &gtfs_load_log_retention,
+							   "30 days",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
 }
 
 static void
@@ -480,9 +488,11 @@ BuildTable(LoadState *ls, LoadTable *lt)
 		TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 		elapsed = secs + usecs / 1e6;
 		ereport(NOTICE,
-				(errmsg("feed \"%s\": %s: " INT64_FORMAT " rows in %.2f s (%.0f rows/s)",
-						ls->feed->name, lt->ft->file, lt->rows, elapsed,
-						elapsed > 0 ? lt->rows / elapsed : 0)));
+				(errmsg_plural("feed \"%s\": %s: " INT64_FORMAT " row in %.2f s (%.0f rows/s)",
+							   "feed \"%s\": %s: " INT64_FORMAT " rows in %.2f s (%.0f rows/s)",
+							   lt->rows,
+							   ls->feed->name, lt->ft->file, lt->rows, elapsed,
+							   elapsed > 0 ? lt->rows / elapsed : 0)));
 	}
 }
 

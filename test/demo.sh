@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end, offline: build and install gtfs_fdw, start a
-# throwaway cluster, read the bundled sample feed through foreign tables and
-# print what an analyst would ask first.  Set KEEP_CLUSTER=1 to keep the
+# throwaway cluster, read the bundled sample feed through foreign tables,
+# load it into staging tables with CALL gtfs_refresh(), and print what an
+# analyst would ask first.  Set KEEP_CLUSTER=1 to keep the
 # cluster running afterwards (the script prints how to connect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,42 +20,44 @@ gtfs_stage_data "$ROOT/feeds" test/data/sample-gtfs-feed.zip
 psql -X -q -v ON_ERROR_STOP=1 -v feed="$ROOT/feeds/sample-gtfs-feed.zip" <<'SQL'
 \pset footer off
 CREATE EXTENSION gtfs_fdw;
+
+\echo
+\echo '== The feed as foreign tables: IMPORT FOREIGN SCHEMA, one table per file'
 CREATE SERVER sample FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'feed');
 CREATE SCHEMA sample_raw;
 IMPORT FOREIGN SCHEMA gtfs FROM SERVER sample INTO sample_raw;
-
-\echo
-\echo '== The feed''s files, one foreign table each'
-SELECT foreign_table_name AS "table", count(*) AS columns
-FROM information_schema.foreign_tables ft
-JOIN information_schema.columns c
-  ON c.table_schema = ft.foreign_table_schema AND c.table_name = ft.foreign_table_name
-WHERE ft.foreign_table_schema = 'sample_raw'
-GROUP BY 1 ORDER BY 1;
-
-\echo '== Trips per route'
 SELECT r.route_short_name, r.route_long_name, count(*) AS trips
 FROM sample_raw.trips t JOIN sample_raw.routes r USING (route_id)
 GROUP BY 1, 2 ORDER BY 1;
 
-\echo '== Departures from "airport", typed: times are intervals, dates are dates'
+\echo '== Registering the feed and loading it into staging tables: CALL gtfs_refresh()'
+SELECT gtfs_fdw.add_feed('sample', url => :'feed') AS feed_id;
+CALL gtfs_refresh();
+SELECT step, status, (SELECT sum(value::bigint) FROM jsonb_each_text(rows)) AS rows, message
+FROM gtfs_fdw.load_log ORDER BY run_id, started_at;
+
+\echo '== A second refresh finds the feed unchanged and does nothing'
+SET client_min_messages = warning;
+CALL gtfs_refresh();
+SELECT run_id, step, status, message FROM gtfs_fdw.load_log WHERE run_id > 1 ORDER BY started_at;
+
+\echo '== Staging tables: typed, keyed, indexed; times are intervals, dates are dates'
 SELECT st.departure_time, r.route_short_name, t.trip_id, c.start_date, c.end_date
-FROM sample_raw.stop_times st
-JOIN sample_raw.trips t USING (trip_id)
-JOIN sample_raw.routes r USING (route_id)
-LEFT JOIN sample_raw.calendar c USING (service_id)
+FROM gtfs_stage_sample.stop_times st
+JOIN gtfs_stage_sample.trips t USING (trip_id)
+JOIN gtfs_stage_sample.routes r USING (route_id)
+LEFT JOIN gtfs_stage_sample.calendar c USING (service_id)
 WHERE st.stop_id = 'airport'
 ORDER BY st.departure_time;
 
 \echo '== Service exceptions in July 2019'
 SELECT date, service_id, CASE exception_type WHEN 1 THEN 'added' ELSE 'removed' END AS change
-FROM sample_raw.calendar_dates
+FROM gtfs_stage_sample.calendar_dates
 WHERE date BETWEEN '2019-07-01' AND '2019-07-31'
 ORDER BY date, service_id;
 
-\echo '== How the scan works'
-EXPLAIN (VERBOSE, COSTS OFF)
-SELECT stop_id, departure_time FROM sample_raw.stop_times WHERE stop_sequence = 1;
+\echo '== The feed at a glance'
+SELECT feed, last_status, last_load_rows, staging_schema FROM gtfs_fdw.feed_status;
 SQL
 
 if [ -n "${KEEP_CLUSTER:-}" ]; then
