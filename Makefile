@@ -27,6 +27,8 @@ include $(PGXS)
 # Every object depends on every header: few enough to keep it simple.
 $(OBJS): $(wildcard src/*.h)
 
-# The install script: the extension's SQL files in order.
-$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
-	cat $^ > $@
+# The install script: the extension's SQL files in order, then the models.
+MODELS = $(foreach l,staging intermediate marts,$(sort $(wildcard src/models/$(l)/*.sql)))
+$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql)) $(MODELS) src/tools/wrap_models.sh
+	cat $(sort $(wildcard src/sql/[0-9]*.sql)) > $@
+	sh src/tools/wrap_models.sh $(MODELS) >> $@

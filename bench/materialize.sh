@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Load speed of gtfs_fdw's materialize against the physical reference:
-# unzip every file of the feed, COPY each into a table of the same shape,
-# then the same keys, indexes and statistics.
+# Load speed of gtfs_fdw (gtfs_refresh, materialize) against the physical
+# reference: unzip every file of the feed, COPY each into a table of the same
+# shape, then the same keys, indexes and statistics.
 #
 #   bench/materialize.sh [feed.zip]   (default: ../shared/data/gtfs/mta-subway.zip
 #                                      relative to the repository root)
@@ -9,10 +9,11 @@
 # Environment: RUNS (timed runs per measurement, default 3; one extra
 # warm-up run is not counted), GTFS_BENCH_ROOT (default
 # /tmp/gtfs_fdw_bench_mat), GTFS_BENCH_PORT (default 54396), KEEP_CLUSTER=1
-# to leave the cluster up.
+# to leave the cluster up, PERF=1 to profile one more load of each side with
+# perf and print where the backend's time goes.
 #
 # Every measurement is one psql session timed from the shell, connection
-# included, runs of all sides interleaved.  Peak memory is VmHWM of that
+# included; runs of all sides are interleaved.  Peak memory is VmHWM of that
 # session's backend, read by the backend itself right after the load.  Prints
 # tables and one "BENCH key=value ..." line per measurement.
 set -euo pipefail
@@ -26,6 +27,10 @@ RUNS=${RUNS:-3}
 ROOT=${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench_mat}
 PORT=${GTFS_BENCH_PORT:-54396}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
+if [ -n "${PERF:-}" ]; then
+  command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
+  [ "$(id -u)" -eq 0 ] || die "PERF=1 needs root, to attach perf to a backend"
+fi
 
 gtfs_install_deps
 gtfs_build_install || die "build failed"
@@ -45,13 +50,10 @@ chown -R postgres "$DATA"
 
 psql_q() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 now_ns() { date +%s%N; }
-secs() { awk -v d="$1" 'BEGIN {printf "%.3f", d/1e9}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? v[m] : (v[m]+v[m+1])/2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b; else printf "-"}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
-unzip_txt() { # DIR: extract every .txt member of the feed into DIR
-  unzip -q -o "$ZIP" '*.txt' -x '__MACOSX/*' -d "$1"
-}
+unzip_txt() { unzip -q -o "$ZIP" '*.txt' -d "$1"; } # every .txt member into DIR
 fresh_dir() { rm -rf "$1"; mkdir -m 755 "$1"; }
 
 # peak and shared memory of the session's backend, in kB: "VmHWM RssShmem"
@@ -66,15 +68,37 @@ SELECT gtfs_fdw.add_feed('bench', url => :'zip');
 SQL
 psql_q -c "CALL gtfs_refresh('bench', force => true)" 2>/dev/null
 [ "$(psql_q -c "SELECT last_status FROM gtfs_fdw.feeds WHERE name = 'bench'")" = ok ] ||
-  die "the first load failed: $(psql_q -c "SELECT message FROM gtfs_fdw.load_log WHERE feed = 'bench' AND step = 'refresh' ORDER BY run_id DESC LIMIT 1")"
+  die "the first load failed: $(psql_q -c "SELECT message FROM gtfs_fdw.load_log
+                                           WHERE feed = 'bench' AND step = 'refresh'
+                                           ORDER BY run_id DESC LIMIT 1")"
 STAGE=$(psql_q -c "SELECT staging_schema FROM gtfs_fdw.feeds WHERE name = 'bench'")
+FRESH_MEM=$(psql_q -c "$MEMSQL") # a backend that has loaded nothing
 
-# --- the reference's script, from the staging tables' catalog entries:
-# every staging table (the feed's files and the empty ones) gets a table
-# "ref.<name>" with the same columns, types and NOT NULLs but without
-# feed_id and load_id; the file's rows by COPY, with the column list of its
-# header line; the same primary key, unique and foreign-key indexes; ANALYZE.
-# "\echo @ table step" lines mark what the following statements time.
+# The staging tables (one per file of the reference), and the file each was
+# loaded from; empty for the tables of files the feed lacks.
+declare -A FILEOF
+while IFS='|' read -r tbl file; do FILEOF[$tbl]=$file; done < <(
+  psql_q -F '|' -v stage="$STAGE" <<'SQL'
+SELECT c.relname,
+       CASE WHEN d.description NOT LIKE '%(not in the feed: empty)'
+            THEN substring(d.description FROM '^gtfs_fdw: (.*) of feed bench, load [0-9]+') END
+FROM pg_class c
+JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+WHERE c.relnamespace = :'stage'::regnamespace AND c.relkind = 'r' AND d.description LIKE 'gtfs_fdw: %'
+SQL
+)
+TABLES=$(printf '%s\n' "${!FILEOF[@]}" | sort)
+while read -r member; do
+  printf '%s\n' "${FILEOF[@]}" | grep -qxF "$member" || die "$member is in the zip but has no staging table"
+done < <(unzip -Z1 "$ZIP" | grep -i '\.txt$' | grep -v '^__MACOSX/')
+
+# --- the reference's script.  For every staging table, in one transaction:
+# a table ref.<name> with the same columns, types and NOT NULLs, less
+# feed_id and load_id; COPY of the file (FORMAT csv, HEADER) with the column
+# list of its header line; the staging table's primary key, unique and
+# foreign-key indexes, from pg_get_constraintdef and pg_get_indexdef; ANALYZE.
+# "\echo @ <table> <step>" lines say what the following statements' timings
+# belong to.
 say "writing the reference's script"
 fresh_dir "$EXTRACT"
 unzip_txt "$EXTRACT"
@@ -87,55 +111,38 @@ BEGIN;
 DROP SCHEMA IF EXISTS ref CASCADE;
 CREATE SCHEMA ref;
 SQL
-  psql_q -v stage="$STAGE" -v extract="$EXTRACT" <<'SQL'
-WITH t AS (
-    SELECT c.oid, c.relname AS tbl,
-           substring(d.description FROM '^gtfs_fdw: (.*) of feed bench, load [0-9]+') AS file,
-           d.description LIKE '%(not in the feed: empty)' AS empty
-    FROM pg_class c
-    JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
-    WHERE c.relnamespace = :'stage'::regnamespace AND c.relkind = 'r'
-      AND d.description LIKE 'gtfs_fdw: %'
-), cols AS (
-    SELECT t.oid, string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),
-                                    CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END),
-                             ', ' ORDER BY a.attnum) AS defs
-    FROM t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE a.attname NOT IN ('feed_id', 'load_id')
-    GROUP BY t.oid
-), hdr AS (
-    SELECT t.oid,
-           (SELECT string_agg(quote_ident(btrim(h, E' "\r')), ', ' ORDER BY n)
-            FROM unnest(string_to_array(
-                   replace(split_part(pg_read_file(:'extract' || '/' || t.file, 0, 65536), E'\n', 1),
-                           E'\uFEFF', ''), ',')) WITH ORDINALITY AS x(h, n)) AS list
-    FROM t WHERE NOT t.empty
-), idx AS (
-    -- the primary key first, then the other indexes in the order of creation
-    SELECT i.indrelid AS oid,
-           string_agg(CASE WHEN con.oid IS NOT NULL
-                           THEN format('ALTER TABLE ref.%I ADD CONSTRAINT %I %s;', t.tbl, con.conname,
-                                       pg_get_constraintdef(con.oid))
-                           ELSE replace(pg_get_indexdef(i.indexrelid),
-                                        ' ON ' || quote_ident(:'stage') || '.', ' ON ref.') || ';'
-                      END, E'\n' ORDER BY con.oid IS NULL, i.indexrelid) AS stmts
-    FROM t JOIN pg_index i ON i.indrelid = t.oid
-    LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
-    GROUP BY i.indrelid
-)
-SELECT concat_ws(E'\n',
-    format('\echo @ %s create', t.tbl),
-    format('CREATE TABLE ref.%I (%s);', t.tbl, cols.defs),
-    CASE WHEN NOT t.empty THEN format('\echo @ %s copy', t.tbl) END,
-    CASE WHEN NOT t.empty THEN format('COPY ref.%I (%s) FROM %L (FORMAT csv, HEADER true);',
-                                      t.tbl, hdr.list, :'extract' || '/' || t.file) END,
-    CASE WHEN idx.stmts IS NOT NULL THEN format('\echo @ %s keys', t.tbl) END,
-    idx.stmts,
-    format('\echo @ %s analyze', t.tbl),
-    format('ANALYZE ref.%I;', t.tbl))
-FROM t JOIN cols USING (oid) LEFT JOIN hdr USING (oid) LEFT JOIN idx USING (oid)
-ORDER BY t.tbl;
+  while read -r tbl; do
+    psql_q -v stage="$STAGE" -v tbl="$tbl" -v file="${FILEOF[$tbl]}" -v dir="$EXTRACT" <<'SQL'
+SELECT oid AS relid FROM pg_class WHERE relname = :'tbl' AND relnamespace = :'stage'::regnamespace \gset
+\echo '\\echo @' :tbl create
+SELECT format('CREATE TABLE ref.%I (%s);', :'tbl',
+              string_agg(format('%I %s%s', attname, format_type(atttypid, atttypmod),
+                                CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END), ', ' ORDER BY attnum))
+FROM pg_attribute
+WHERE attrelid = :relid AND attnum > 0 AND NOT attisdropped AND attname NOT IN ('feed_id', 'load_id');
+SELECT :'file' <> '' AS in_feed \gset
+\if :in_feed
+\echo '\\echo @' :tbl copy
+SELECT format('COPY ref.%I (%s) FROM %L (FORMAT csv, HEADER true);', :'tbl',
+              string_agg(quote_ident(btrim(h, E' "\r')), ', ' ORDER BY n), :'dir' || '/' || :'file')
+FROM unnest(string_to_array(replace(split_part(pg_read_file(:'dir' || '/' || :'file', 0, 65536), E'\n', 1),
+                                    E'\uFEFF', ''), ',')) WITH ORDINALITY AS x(h, n);
+\endif
+\echo '\\echo @' :tbl keys
+-- the primary key first, then the other indexes in the order of creation
+SELECT CASE WHEN con.oid IS NOT NULL
+            THEN format('ALTER TABLE ref.%I ADD CONSTRAINT %I %s;', :'tbl', con.conname,
+                        pg_get_constraintdef(con.oid))
+            ELSE replace(pg_get_indexdef(i.indexrelid), ' ON ' || quote_ident(:'stage') || '.', ' ON ref.') || ';'
+       END
+FROM pg_index i
+LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+WHERE i.indrelid = :relid
+ORDER BY con.oid IS NULL, i.indexrelid;
+\echo '\\echo @' :tbl analyze
+SELECT format('ANALYZE ref.%I;', :'tbl');
 SQL
+  done <<<"$TABLES"
   cat <<SQL
 \\echo @ - commit
 COMMIT;
@@ -143,24 +150,9 @@ COMMIT;
 $MEMSQL;
 SQL
 } >"$REFSQL"
-# the feed's files and their tables
-declare -A FILEOF
-while IFS='|' read -r tbl file; do FILEOF[$tbl]=$file; done < <(psql_q -F '|' -v stage="$STAGE" <<'SQL'
-SELECT c.relname, substring(d.description FROM '^gtfs_fdw: (.*) of feed bench, load [0-9]+')
-FROM pg_class c
-JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
-WHERE c.relnamespace = :'stage'::regnamespace AND c.relkind = 'r'
-  AND d.description LIKE 'gtfs_fdw: %' AND d.description NOT LIKE '%(not in the feed: empty)'
-SQL
-)
 NTABLES=$(grep -c '^CREATE TABLE ref\.' "$REFSQL")
 NCOPY=$(grep -c '^COPY ref\.' "$REFSQL")
 NKEYS=$(grep -cE '^(ALTER TABLE ref\.|CREATE (UNIQUE )?INDEX )' "$REFSQL")
-# every .txt member of the zip must be loaded by both sides
-while read -r member; do
-  grep -qF "FROM '$EXTRACT/$member' " "$REFSQL" ||
-    die "$member is in the zip but has no staging table"
-done < <(unzip -Z1 "$ZIP" | grep -i '\.txt$' | grep -v '^__MACOSX/')
 say "reference: $NTABLES tables, $NCOPY files to COPY, $NKEYS keys and indexes"
 
 # --- one run of each side; each sets T (ns) and MEM ("VmHWM RssShmem")
@@ -173,7 +165,9 @@ run_refresh() {
                -c "$MEMSQL" 2>"$LOG") || { cat "$LOG" >&2; die "gtfs_refresh failed"; }
   t1=$(now_ns)
   T=$((t1 - t0))
+  # gtfs_refresh turns a failed load into a WARNING: check that it loaded
   [ "$(sed -n 1p <<<"$out" | cut -d' ' -f1)" = ok ] || { cat "$LOG" >&2; die "gtfs_refresh did not load the feed"; }
+  RUN_ID=$(sed -n 1p <<<"$out" | cut -d' ' -f2)
   MEM=$(sed -n 2p <<<"$out")
   NOTICES=$(cat "$LOG")
 }
@@ -207,24 +201,27 @@ run_unzip() {
   MEM=""
 }
 
-# per-file seconds from gtfs_fdw's NOTICEs, into GFILE[file] ("s s ...")
+# gtfs_fdw's NOTICEs: milliseconds per file (load, keys and ANALYZE of its
+# table) into GFILE[file], and of the whole materialize into GFILE[-total].
+# "N rows in 0.01 s (512345 rows/s)": N / rate is more precise than the seconds.
 declare -A GFILE
 collect_notices() {
-  local re_file='feed "bench": ([^:]+): ([0-9]+) rows in ([0-9.]+) s'
-  local re_total='feed "bench": loaded ([0-9]+) rows into schema .* in ([0-9.]+) s'
+  local re_file='feed "bench": ([^:]+): ([0-9]+) rows? in ([0-9.]+) s \(([0-9]+) rows/s\)'
+  local re_total='feed "bench": loaded [0-9]+ rows? into schema .* in ([0-9.]+) s'
   while IFS= read -r line; do
     if [[ $line =~ $re_total ]]; then
-      GFILE[-total]+="${BASH_REMATCH[2]} "
+      GFILE[-total]+="$(awk -v s="${BASH_REMATCH[1]}" 'BEGIN {print s*1000}') "
     elif [[ $line =~ $re_file ]]; then
-      GFILE[${BASH_REMATCH[1]}]+="${BASH_REMATCH[3]} "
+      GFILE[${BASH_REMATCH[1]}]+="$(awk -v n="${BASH_REMATCH[2]}" -v s="${BASH_REMATCH[3]}" -v r="${BASH_REMATCH[4]}" \
+                                     'BEGIN {print (n > 0 && r > 0) ? 1000*n/r : 1000*s}') "
     fi
   done <<<"$NOTICES"
 }
-# per-table, per-step milliseconds from the reference's \timing, into RSTEP[table.step]
+# the reference's \timing: milliseconds per table and step into RSTEP[table.step]
 declare -A RSTEP
 collect_timing() {
   local tbl=- step=setup
-  declare -A sum=()
+  local -A sum=()
   while IFS= read -r line; do
     if [[ $line =~ ^@\ ([^ ]+)\ ([a-z]+)$ ]]; then
       tbl=${BASH_REMATCH[1]} step=${BASH_REMATCH[2]}
@@ -235,32 +232,57 @@ collect_timing() {
   for k in "${!sum[@]}"; do RSTEP[$k]+="${sum[$k]} "; done
 }
 
-# --- the timed runs, sides interleaved
+# --- the timed runs, sides interleaved.  A CHECKPOINT (not timed) before each
+# run: no run pays for writing out the buffers the one before dirtied, and old
+# WAL segments are recycled rather than new ones zero-filled during a load.
 SIDES=(refresh materialize reference unzip)
 declare -A DESC=(
-  [refresh]="CALL gtfs_refresh(force => true): fetch, archive, materialize, log"
-  [materialize]="BEGIN; SELECT gtfs_fdw.materialize(); COMMIT"
-  [reference]="unzip + COPY + keys, indexes, ANALYZE (one transaction)"
+  [refresh]="CALL gtfs_refresh('bench', force => true): fetch, archive, materialize, log"
+  [materialize]="BEGIN; SELECT gtfs_fdw.materialize('bench'); COMMIT"
+  [reference]="unzip, then in one transaction COPY, keys, indexes, ANALYZE"
   [unzip]="unzip of every .txt file alone"
 )
-declare -A NS VMHWM SHMEM
+declare -A NS VMHWM SHMEM WAL
+REFRESH_RUNS=()
 say "timing loads ($RUNS runs + warm-up, sides interleaved)"
 for r in $(seq 0 "$RUNS"); do
   for s in "${SIDES[@]}"; do
+    lsn=$(psql_q -c "CHECKPOINT" -c "SELECT pg_current_wal_insert_lsn()")
     "run_$s"
-    say "run $r $s: $(secs "$T") s"
+    wal=$(psql_q -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn')")
+    say "run $r $s: $(awk -v t="$T" 'BEGIN {printf "%.3f", t/1e9}') s"
     [ "$r" -eq 0 ] && continue
     NS[$s]+="$T "
     if [ -n "$MEM" ]; then
+      WAL[$s]+="$wal "
       VMHWM[$s]+="${MEM% *} "
       SHMEM[$s]+="${MEM#* } "
     fi
     case $s in
-      refresh | materialize) collect_notices ;;
+      refresh) collect_notices; REFRESH_RUNS+=("$RUN_ID") ;;
+      materialize) collect_notices ;;
       reference) collect_timing ;;
     esac
   done
 done
+
+# gtfs_refresh's steps, from gtfs_fdw.load_log: each step runs from its
+# started_at to the next one's, the last to the time the run was logged
+STEPS=$(psql_q -F ' ' -v runs="{$(IFS=,; echo "${REFRESH_RUNS[*]}")}" <<'SQL'
+SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY fetch_ms),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY archive_ms),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY materialize_ms)
+FROM (SELECT run_id,
+             round(1000 * extract(epoch FROM max(started_at) FILTER (WHERE step = 'archive')
+                                           - max(started_at) FILTER (WHERE step = 'fetch'))) AS fetch_ms,
+             round(1000 * extract(epoch FROM max(started_at) FILTER (WHERE step = 'materialize')
+                                           - max(started_at) FILTER (WHERE step = 'archive'))) AS archive_ms,
+             round(1000 * extract(epoch FROM max(finished_at) FILTER (WHERE step = 'refresh')
+                                           - max(started_at) FILTER (WHERE step = 'materialize'))) AS materialize_ms
+      FROM gtfs_fdw.load_log WHERE run_id = ANY (:'runs'::bigint[]) GROUP BY run_id) s
+SQL
+)
+read -r STEP_FETCH STEP_ARCHIVE STEP_MAT <<<"$STEPS"
 
 # --- both sides must have loaded the same rows: row counts per table (abort
 # if they differ), then the rows themselves (staging minus reference and back)
@@ -281,13 +303,12 @@ BEGIN
 END $$;
 SELECT c.relname, x.*
 FROM pg_class c, pg_temp.compare(:'stage', c.relname) x
-WHERE c.relnamespace = 'ref'::regnamespace AND c.relkind = 'r'
+WHERE c.relnamespace = :'stage'::regnamespace AND c.relkind = 'r'
 ORDER BY c.relname;
 SQL
-) || die "the comparison failed"
+) || die "the comparison failed (a staging table without its reference table?)"
 NREF=$(psql_q -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'ref'::regnamespace AND relkind = 'r'")
-NSTAGE=$(psql_q -c "SELECT count(*) FROM pg_class WHERE relnamespace = '$STAGE'::regnamespace AND relkind = 'r'")
-[ "$NREF" -eq "$NSTAGE" ] || die "$NSTAGE staging tables but $NREF reference tables"
+[ "$NREF" -eq "${#FILEOF[@]}" ] || die "${#FILEOF[@]} staging tables but $NREF reference tables"
 TOTAL_ROWS=0
 DIFFERING=0
 declare -A ROWS
@@ -299,7 +320,65 @@ while IFS='|' read -r tbl staged reference differing; do
   TOTAL_ROWS=$((TOTAL_ROWS + staged))
   DIFFERING=$((DIFFERING + differing))
 done <<<"$CHECK"
-say "row counts match: $TOTAL_ROWS rows in $NSTAGE tables; $DIFFERING rows differ"
+say "row counts match: $TOTAL_ROWS rows in $NREF tables; $DIFFERING rows differ"
+
+# --- optional: where the backend's time goes, by perf call stacks of one
+# more materialize and one more reference load (not timed)
+declare -A PERFCNT
+PHASES=(read insert loadother index check ddl analyze other)
+declare -A PHASEDESC=(
+  [read]="read, parse, convert (GtfsReaderNext / NextCopyFrom)"
+  [insert]="heap_multi_insert"
+  [loadother]="rest of the load loop (LoadRows / CopyFrom)"
+  [index]="index builds (DefineIndex)"
+  [check]="ALTER TABLE's NOT NULL check scan"
+  [ddl]="other DDL: create, swap, drop, comments"
+  [analyze]="ANALYZE (analyze_rel)"
+  [other]="other (commit, SPI, catalog queries)"
+)
+perf_load() { # SIDE SQLFILE: run SQLFILE under perf; counts samples per phase into PERFCNT[SIDE.phase]
+  local side=$1 body=$2 out=$DATA/perf.$1
+  {
+    cat <<'SQL'
+SELECT pg_backend_pid() AS pid \gset
+\setenv BPID :pid
+SQL
+    echo "\\setenv PERFOUT $out"
+    cat <<'SQL'
+\! perf record -q -F 999 --call-graph dwarf,16384 -p "$BPID" -o "$PERFOUT" >"$PERFOUT.log" 2>&1 & echo $! >"$PERFOUT.pid"; sleep 1
+SQL
+    cat "$body"
+    cat <<'SQL'
+\! kill -INT "$(cat "$PERFOUT.pid")"; while kill -0 "$(cat "$PERFOUT.pid")" 2>/dev/null; do sleep 0.2; done
+SQL
+  } >"$out.sql"
+  psql_q -f "$out.sql" >/dev/null 2>"$LOG" || { cat "$LOG" >&2; die "the $side load under perf failed"; }
+  while read -r phase n; do PERFCNT[$side.$phase]=$n; done < <(
+    perf script -i "$out" -F ip,sym 2>/dev/null | awk '
+      function classify(s) {
+        if (s ~ /\|(GtfsReaderNext|NextCopyFrom)\|/) return "read"
+        if (s ~ /\|heap_multi_insert\|/) return "insert"
+        if (s ~ /\|(LoadRows|CopyFrom)\|/) return "loadother"
+        if (s ~ /\|DefineIndex\|/) return "index"
+        if (s ~ /\|analyze_rel\|/) return "analyze"
+        if (s ~ /\|standard_ProcessUtility\|/ && s ~ /\|heap_getnextslot\|/) return "check"
+        if (s ~ /\|standard_ProcessUtility\|/) return "ddl"
+        return "other"
+      }
+      NF == 0 { if (stack != "") n[classify(stack "|")]++; stack = ""; next }
+      { stack = stack "|" $2 }
+      END { if (stack != "") n[classify(stack "|")]++; for (p in n) print p, n[p] }')
+}
+if [ -n "${PERF:-}" ]; then
+  say "profiling one more load of each side with perf"
+  printf 'BEGIN;\nSELECT gtfs_fdw.materialize(%s);\nCOMMIT;\n' "'bench'" >"$DATA/materialize.sql"
+  psql_q -c "CHECKPOINT"
+  perf_load materialize "$DATA/materialize.sql"
+  fresh_dir "$EXTRACT"
+  unzip_txt "$EXTRACT"
+  psql_q -c "CHECKPOINT"
+  perf_load reference "$REFSQL"
+fi
 
 # --- report
 declare -A MED
@@ -310,71 +389,105 @@ done
 rows_per_s() { awk -v n="$TOTAL_ROWS" -v s="$1" 'BEGIN {printf "%.0f", n/s}'; }
 ZIP_BYTES=$(stat -c %s "$ZIP")
 TXT_BYTES=$(du -sb "$UNZIP_ONLY" | cut -f1)
+mstep() { # TABLE STEP -> median ms of the reference's step, 0 when it has none
+  # shellcheck disable=SC2086
+  if [ -n "${RSTEP[$1.$2]:-}" ]; then median ${RSTEP[$1.$2]}; else echo 0; fi
+}
 
 echo
 echo "feed: $(basename "$FEED") ($ZIP_BYTES bytes zipped, $TXT_BYTES bytes of .txt files), $TOTAL_ROWS rows"
-echo "$NSTAGE tables ($NCOPY files in the feed), $NKEYS keys and indexes; $DIFFERING rows differ between the loads"
+echo "${#FILEOF[@]} tables ($NCOPY of them files of the feed), $NKEYS keys and indexes;" \
+     "$DIFFERING rows differ between the two loads"
 echo "median of $RUNS runs after one warm-up, seconds (wall clock of the psql session, connection included)"
 echo
-printf '%-12s %9s %11s %10s %11s %13s\n' side seconds rows/s "/reference" "VmHWM MB" "of it shm MB"
+printf '%-12s %9s %11s %10s %10s %12s %8s\n' side seconds rows/s /reference "VmHWM MB" "RssShmem MB" "WAL MB"
 for s in "${SIDES[@]}"; do
   if [ "$s" = unzip ]; then
-    printf '%-12s %9s %11s %10s %11s %13s\n' "$s" "${MED[$s]}" - "$(ratio "${MED[$s]}" "${MED[reference]}")" - -
+    printf '%-12s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" - "$(ratio "${MED[$s]}" "${MED[reference]}")" - - -
   else
     # shellcheck disable=SC2086
-    printf '%-12s %9s %11s %10s %11s %13s\n' "$s" "${MED[$s]}" "$(rows_per_s "${MED[$s]}")" \
-      "$(ratio "${MED[$s]}" "${MED[reference]}")" "$(mb "$(median ${VMHWM[$s]})")" "$(mb "$(median ${SHMEM[$s]})")"
+    printf '%-12s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" "$(rows_per_s "${MED[$s]}")" \
+      "$(ratio "${MED[$s]}" "${MED[reference]}")" "$(mb "$(median ${VMHWM[$s]})")" "$(mb "$(median ${SHMEM[$s]})")" \
+      "$(awk -v b="$(median ${WAL[$s]})" 'BEGIN {printf "%.1f", b/1048576}')"
   fi
 done
 echo
 for s in "${SIDES[@]}"; do printf '  %-12s %s\n' "$s" "${DESC[$s]}"; done
+echo "  VmHWM: peak resident memory of the backend, counting the shared buffers it touched (RssShmem after"
+echo "  the load); a fresh backend: VmHWM $(mb "${FRESH_MEM% *}") MB, RssShmem $(mb "${FRESH_MEM#* }") MB"
+echo "  WAL: bytes of WAL the run wrote"
+echo "gtfs_refresh's steps (load_log, medians): fetch $STEP_FETCH ms, archive $STEP_ARCHIVE ms, materialize $STEP_MAT ms"
 echo
 
-# per file: gtfs_fdw's NOTICE (load, keys, ANALYZE of the file's table),
-# the reference's statements for the same table
-echo "per file, medians in ms (gtfs_fdw: its NOTICEs, in both refresh and materialize runs;"
-echo "reference: psql's timing of each statement, unzip not included)"
-printf '%-24s %9s %9s %9s %9s %9s %9s %7s\n' file rows gtfs_fdw "ref:copy" "ref:keys" analyze "ref:all" ratio
-mstep() { # TABLE STEP -> median ms, 0 when never run
-  # shellcheck disable=SC2086
-  if [ -n "${RSTEP[$1.$2]:-}" ]; then median ${RSTEP[$1.$2]}; else echo 0; fi
-}
-files_ref=0
+echo "per file, medians in ms: gtfs_fdw from its NOTICEs (table, rows, keys, ANALYZE), in refresh and"
+echo "materialize runs; the reference from psql's timing of its statements (unzip not included)"
+printf '%-24s %9s %9s %10s %9s %9s %9s %7s\n' file rows gtfs_fdw "ref:copy" "ref:keys" "ref:anlz" "ref:all" ratio
 FILE_LINES=""
+G_FILES=0 R_FILES=0
 while read -r tbl; do
   file=${FILEOF[$tbl]}
+  [ -n "$file" ] || continue
   # shellcheck disable=SC2086
-  g=$(awk -v s="$(median ${GFILE[$file]:-0})" 'BEGIN {printf "%.0f", s*1000}')
+  g=$(median ${GFILE[$file]:-0})
   c=$(awk -v a="$(mstep "$tbl" create)" -v b="$(mstep "$tbl" copy)" 'BEGIN {print a+b}')
   k=$(mstep "$tbl" keys)
   a=$(mstep "$tbl" analyze)
-  all=$(awk -v c="$c" -v k="$k" -v a="$a" 'BEGIN {printf "%.0f", c+k+a}')
-  files_ref=$(awk -v s="$files_ref" -v x="$all" 'BEGIN {print s+x}')
-  printf '%-24s %9s %9s %9.0f %9.0f %9.0f %9s %7s\n' "$file" "${ROWS[$tbl]}" "$g" "$c" "$k" "$a" "$all" \
-    "$(if [ "$all" -gt 0 ]; then ratio "$g" "$all"; else echo -; fi)"
-  FILE_LINES+="BENCH measure=file file=$file rows=${ROWS[$tbl]} gtfs_ms=$g ref_copy_ms=$c ref_keys_ms=$k ref_analyze_ms=$a ref_ms=$all"$'\n'
-done < <(printf '%s\n' "${!FILEOF[@]}" | sort)
+  all=$(awk -v c="$c" -v k="$k" -v a="$a" 'BEGIN {print c+k+a}')
+  G_FILES=$(awk -v s="$G_FILES" -v x="$g" 'BEGIN {print s+x}')
+  R_FILES=$(awk -v s="$R_FILES" -v x="$all" 'BEGIN {print s+x}')
+  printf '%-24s %9s %9.1f %10.1f %9.1f %9.1f %9.1f %7s\n' "$file" "${ROWS[$tbl]}" "$g" "$c" "$k" "$a" "$all" "$(ratio "$g" "$all")"
+  FILE_LINES+="BENCH measure=file file=$file rows=${ROWS[$tbl]} gtfs_ms=$g ref_create_copy_ms=$c ref_keys_ms=$k ref_analyze_ms=$a ref_ms=$all"$'\n'
+done <<<"$TABLES"
 # shellcheck disable=SC2086
-G_TOTAL=$(awk -v s="$(median ${GFILE[-total]})" 'BEGIN {printf "%.0f", s*1000}')
+G_TOTAL=$(median ${GFILE[-total]})
 R_TOTAL=0
 for k in "${!RSTEP[@]}"; do
   # shellcheck disable=SC2086
   R_TOTAL=$(awk -v s="$R_TOTAL" -v x="$(median ${RSTEP[$k]})" 'BEGIN {print s+x}')
 done
-echo "inside the server: gtfs_fdw's materialize $G_TOTAL ms in all (its final NOTICE); the reference's"
-echo "statements $(printf '%.0f' "$R_TOTAL") ms in all, of which $(printf '%.0f' "$files_ref") ms for the feed's files, the rest for"
-echo "DROP SCHEMA, the empty tables and COMMIT"
+printf '%-24s %9s %9.1f %10s %9s %9s %9.1f %7s\n' "the feed's files" "$TOTAL_ROWS" "$G_FILES" "" "" "" "$R_FILES" "$(ratio "$G_FILES" "$R_FILES")"
+printf '%-24s %9s %9.1f %10s %9s %9s %9.1f %7s\n' "whole load in the server" "" "$G_TOTAL" "" "" "" "$R_TOTAL" "$(ratio "$G_TOTAL" "$R_TOTAL")"
+echo "  whole load: gtfs_fdw's final NOTICE; the reference's statements, with DROP SCHEMA, the tables of"
+echo "  files the feed lacks, and COMMIT"
+
+if [ -n "${PERF:-}" ]; then
+  echo
+  echo "where the backend's time goes (perf samples at 999 Hz, one more load of each side, not timed)"
+  printf '%-58s %16s %16s\n' phase "materialize" "reference"
+  for side in materialize reference; do
+    tot=0
+    for p in "${PHASES[@]}"; do tot=$((tot + ${PERFCNT[$side.$p]:-0})); done
+    PERFCNT[$side.total]=$tot
+  done
+  for p in "${PHASES[@]}" total; do
+    printf '%-58s' "${PHASEDESC[$p]:-total}"
+    for side in materialize reference; do
+      n=${PERFCNT[$side.$p]:-0}
+      printf ' %7d (%5.1f%%)' "$n" "$(awk -v n="$n" -v t="${PERFCNT[$side.total]}" 'BEGIN {print t ? 100*n/t : 0}')"
+    done
+    echo
+  done
+fi
 echo
 
 for s in "${SIDES[@]}"; do
-  all=$(for n in ${NS[$s]}; do secs "$n"; done | paste -sd, -)
+  all=$(for n in ${NS[$s]}; do awk -v t="$n" 'BEGIN {printf "%.3f\n", t/1e9}'; done | paste -sd, -)
   line="BENCH measure=load side=$s median_s=${MED[$s]} runs=$RUNS all_s=$all"
   if [ "$s" != unzip ]; then
     # shellcheck disable=SC2086
-    line+=" rows=$TOTAL_ROWS rows_per_s=$(rows_per_s "${MED[$s]}") vmhwm_kb=$(median ${VMHWM[$s]}) rss_shmem_kb=$(median ${SHMEM[$s]})"
+    line+=" rows=$TOTAL_ROWS rows_per_s=$(rows_per_s "${MED[$s]}") vmhwm_kb=$(median ${VMHWM[$s]}) rss_shmem_kb=$(median ${SHMEM[$s]}) wal_bytes=$(median ${WAL[$s]})"
   fi
   echo "$line"
 done
+echo "BENCH measure=vmhwm side=fresh_backend kb=${FRESH_MEM% *} rss_shmem_kb=${FRESH_MEM#* }"
 echo "BENCH measure=ratio refresh_over_reference=$(ratio "${MED[refresh]}" "${MED[reference]}") materialize_over_reference=$(ratio "${MED[materialize]}" "${MED[reference]}")"
+echo "BENCH measure=refresh_steps fetch_ms=$STEP_FETCH archive_ms=$STEP_ARCHIVE materialize_ms=$STEP_MAT"
 printf '%s' "$FILE_LINES"
-echo "BENCH measure=server gtfs_materialize_ms=$G_TOTAL ref_statements_ms=$(printf '%.0f' "$R_TOTAL") ref_files_ms=$(printf '%.0f' "$files_ref")"
+echo "BENCH measure=server gtfs_materialize_ms=$G_TOTAL gtfs_files_ms=$G_FILES ref_statements_ms=$R_TOTAL ref_files_ms=$R_FILES"
+if [ -n "${PERF:-}" ]; then
+  for side in materialize reference; do
+    line="BENCH measure=perf side=$side"
+    for p in "${PHASES[@]}" total; do line+=" $p=${PERFCNT[$side.$p]:-0}"; done
+    echo "$line"
+  done
+fi

@@ -58,6 +58,7 @@ PG_FUNCTION_INFO_V1(gtfs_materialize);
 
 static int	gtfs_swap_lock_timeout_ms = 10000;
 static char *gtfs_load_log_retention = NULL;	/* read by prune_history() */
+static bool gtfs_refresh_models = true; /* read by gtfs_refresh() */
 
 /* One table of the load. */
 typedef struct LoadTable
@@ -106,6 +107,13 @@ GtfsLoadInit(void)
 							10000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("gtfs_fdw.refresh_models",
+							 "Whether gtfs_refresh() rebuilds the models of a feed it loaded.",
+							 NULL,
+							 &gtfs_refresh_models,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomStringVariable("gtfs_fdw.load_log_retention",
 							   "How long gtfs_refresh() keeps load history.",
 							   "An interval; each feed keeps its last ten runs whatever their age.",
@@ -257,8 +265,11 @@ CreateNewTable(LoadState *ls, LoadTable *lt)
 	ListCell   *lc;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TABLE %s (feed_id integer NOT NULL, load_id bigint NOT NULL",
-					 Qualified(ls, lt->new_name));
+	/* the check lets a filter on feed_id skip other feeds' tables in views
+	 * that put every feed's staging tables together (gtfs_source) */
+	appendStringInfo(&sql, "CREATE TABLE %s (feed_id integer NOT NULL CHECK (feed_id = %d), "
+					 "load_id bigint NOT NULL",
+					 Qualified(ls, lt->new_name), ls->feed->feed_id);
 	foreach(lc, lt->columns)
 	{
 		GtfsFeedColumn *col = lfirst(lc);

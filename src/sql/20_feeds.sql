@@ -297,6 +297,9 @@ BEGIN
     -- the archive's rows go with the feed's (ON DELETE CASCADE): files first
     PERFORM gtfs_fdw.remove_feed_files(f.feed_id);
     DELETE FROM gtfs_fdw.feeds WHERE feeds.feed_id = f.feed_id;
+    -- the feed's rows leave the marts, and its tables the source views
+    PERFORM gtfs_fdw.forget_feed_rows(f.feed_id);
+    PERFORM gtfs_fdw.refresh_sources();
     DELETE FROM gtfs_fdw.rejected_rows r WHERE r.feed_id = f.feed_id;
     IF f.owns_server THEN
         EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', f.server_name);
@@ -397,6 +400,8 @@ DECLARE
     t0 timestamptz;
     fetched record;
     loaded jsonb;
+    models jsonb;
+    failure text;
 BEGIN
     IF feed IS NOT NULL AND NOT EXISTS (SELECT FROM gtfs_fdw.feeds x WHERE x.name = feed) THEN
         RAISE EXCEPTION 'feed "%" does not exist', feed
@@ -417,6 +422,7 @@ BEGIN
         -- The feed's work runs in one subtransaction: a failure anywhere
         -- undoes all of it, and the variables say how far it got.
         steps := '[]';
+        models := NULL;
         v_step := 'refresh';
         v_status := 'ok';
         v_message := NULL;
@@ -461,6 +467,24 @@ BEGIN
                 steps := steps || jsonb_build_object('step', 'materialize', 'started_at', t0,
                     'status', 'ok', 'rows', loaded);
 
+                -- the models, for this feed's rows; their failure undoes
+                -- the load too, so marts and staging always match
+                IF current_setting('gtfs_fdw.refresh_models')::boolean THEN
+                    v_step := 'models';
+                    t0 := clock_timestamp();
+                    models := gtfs_fdw.run_models_json(NULL, f.feed_id);
+                    failure := gtfs_fdw.model_failure(models);
+                    IF failure IS NOT NULL THEN
+                        RAISE EXCEPTION 'models failed: %', failure
+                            USING ERRCODE = 'check_violation',
+                                  HINT = 'gtfs_fdw.model_runs and gtfs_fdw.test_results (run ' || run || ') say more.';
+                    END IF;
+                    steps := steps || jsonb_build_object('step', 'models', 'started_at', t0,
+                        'status', 'ok', 'rows', (SELECT jsonb_object_agg(r->>'model', r->'rows')
+                                                 FROM jsonb_array_elements(models) r
+                                                 WHERE r->>'kind' = 'model' AND r->>'rows' IS NOT NULL));
+                END IF;
+
                 UPDATE gtfs_fdw.feeds x SET last_sha256 = fetched.sha256, last_bytes = fetched.bytes,
                        last_success_at = now(), last_load_id = run
                 WHERE x.feed_id = f.feed_id;
@@ -495,6 +519,9 @@ BEGIN
                 'message', v_message, 'sqlstate', v_state);
             UPDATE gtfs_fdw.feeds x SET last_checked_at = now(), last_status = 'failed'
             WHERE x.feed_id = f.feed_id;
+        END IF;
+        IF models IS NOT NULL THEN
+            PERFORM gtfs_fdw.log_model_results(run, f.name, models);
         END IF;
         PERFORM gtfs_fdw.log_steps(f, run, steps || jsonb_build_object(
             'step', 'refresh',

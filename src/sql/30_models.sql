@@ -1,0 +1,870 @@
+-- Models: dbt-style SELECTs kept in gtfs_fdw.models, compiled ({{ ref() }},
+-- {{ source() }}, {{ this }}), ordered by their references, materialized as
+-- views, tables or incremental tables, and tested.
+
+CREATE SCHEMA gtfs_source;
+COMMENT ON SCHEMA gtfs_source IS 'One view per GTFS file: the staging tables of every feed, together (what {{ source(''gtfs'', ...) }} reads)';
+CREATE SCHEMA gtfs_work;
+COMMENT ON SCHEMA gtfs_work IS 'Staging and intermediate models: the steps that build the marts';
+CREATE SCHEMA gtfs_mart;
+COMMENT ON SCHEMA gtfs_mart IS 'GTFS facts and dimensions for analysts and BI tools; every row carries its feed_id';
+
+CREATE TABLE gtfs_fdw.models (
+    name                 text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    layer                text NOT NULL CHECK (layer IN ('staging', 'intermediate', 'marts')),
+    materialized         text NOT NULL DEFAULT 'view'
+                         CHECK (materialized IN ('view', 'table', 'incremental')),
+    sql                  text NOT NULL,
+    description          text,
+    tags                 text[] NOT NULL DEFAULT '{}',
+    unique_key           text[],
+    incremental_strategy text NOT NULL DEFAULT 'delete+insert'
+                         CHECK (incremental_strategy IN ('delete+insert', 'merge')),
+    tests                jsonb NOT NULL DEFAULT '[]',
+    columns              jsonb NOT NULL DEFAULT '{}',
+    depends_on           text[] NOT NULL DEFAULT '{}',
+    builtin              boolean NOT NULL DEFAULT false,
+    enabled              boolean NOT NULL DEFAULT true,
+    created_at           timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE gtfs_fdw.models IS 'Models run_models() builds: the SELECT, how to materialize it, its tests; built-in GTFS models and your own';
+SELECT pg_catalog.pg_extension_config_dump('gtfs_fdw.models', 'WHERE NOT builtin');
+
+CREATE TABLE gtfs_fdw.model_runs (
+    run_id       bigint NOT NULL,
+    model        text NOT NULL,
+    feed         text,
+    materialized text,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz,
+    status       text NOT NULL CHECK (status IN ('ok', 'failed', 'skipped')),
+    rows         bigint,
+    message      text,
+    sqlstate     text,
+    PRIMARY KEY (run_id, model)
+);
+COMMENT ON TABLE gtfs_fdw.model_runs IS 'One row per model per run: timing, rows written, and the error of a failure';
+
+CREATE TABLE gtfs_fdw.test_results (
+    run_id    bigint NOT NULL,
+    model     text NOT NULL,
+    test      text NOT NULL,
+    severity  text NOT NULL CHECK (severity IN ('error', 'warn')),
+    status    text NOT NULL CHECK (status IN ('pass', 'fail', 'warn', 'error', 'skipped')),
+    failures  bigint,
+    message   text,
+    sql       text,
+    tested_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, model, test)
+);
+COMMENT ON TABLE gtfs_fdw.test_results IS 'One row per data test per run: pass, fail (error severity), warn, or error (the test itself broke), with the failing-row count and the SQL';
+
+-- An instant of a service day: noon minus 12 hours of the day in the
+-- agency's time zone, plus a GTFS time (which may pass 24:00:00).  This is
+-- how GTFS defines times, and it keeps DST days right.
+CREATE FUNCTION gtfs_fdw.service_time(service_date date, timezone text, t interval)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ((service_date + time '12:00') AT TIME ZONE timezone) - interval '12 hours' + t $$;
+COMMENT ON FUNCTION gtfs_fdw.service_time(date, text, interval) IS
+  'the instant of a GTFS time on a service day: noon minus 12h in the time zone, plus the time';
+
+-- The schema a model's relation lives in.
+CREATE FUNCTION gtfs_fdw.model_schema(layer text) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT CASE layer WHEN 'marts' THEN 'gtfs_mart' ELSE 'gtfs_work' END $$;
+
+CREATE FUNCTION gtfs_fdw.model_relation(model text) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('%I.%I', gtfs_fdw.model_schema(m.layer), m.name)
+    FROM gtfs_fdw.models m WHERE m.name = model
+$$;
+
+-- Parse a test declaration: unique(a, b), not_null(a), accepted_values(a:
+-- 1, 2), relationships(a, b -> model(x, y)), sql name: <query>; with an
+-- optional leading "warn".
+CREATE FUNCTION gtfs_fdw.parse_test(model text, decl text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d text := btrim(decl);
+    severity text := 'error';
+    m text[];
+BEGIN
+    IF d ~* '^warn\s+' THEN
+        severity := 'warn';
+        d := regexp_replace(d, '^warn\s+', '', 'i');
+    END IF;
+    m := regexp_match(d, '^sql\s+([a-z0-9_]+)\s*:\s*(.+)$', 'is');
+    IF m IS NOT NULL THEN
+        RETURN jsonb_build_object('type', 'sql', 'name', m[1], 'sql', m[2], 'severity', severity);
+    END IF;
+    m := regexp_match(d, '^(unique|not_null)\s*\(([^)]+)\)$');
+    IF m IS NOT NULL THEN
+        RETURN jsonb_build_object('type', m[1], 'severity', severity,
+            'columns', (SELECT jsonb_agg(btrim(c)) FROM unnest(string_to_array(m[2], ',')) c));
+    END IF;
+    m := regexp_match(d, '^accepted_values\s*\(\s*([a-z0-9_]+)\s*:(.+)\)$', 'i');
+    IF m IS NOT NULL THEN
+        RETURN jsonb_build_object('type', 'accepted_values', 'severity', severity,
+            'columns', jsonb_build_array(m[1]), 'values', btrim(m[2]));
+    END IF;
+    m := regexp_match(d, '^relationships\s*\(([^)]+?)\s*->\s*([a-z0-9_]+)\s*\(([^)]+)\)\s*\)$', 'i');
+    IF m IS NOT NULL THEN
+        RETURN jsonb_build_object('type', 'relationships', 'severity', severity,
+            'columns', (SELECT jsonb_agg(btrim(c)) FROM unnest(string_to_array(m[1], ',')) c),
+            'to', m[2],
+            'to_columns', (SELECT jsonb_agg(btrim(c)) FROM unnest(string_to_array(m[3], ',')) c));
+    END IF;
+    RAISE EXCEPTION 'invalid test "%" of model "%"', decl, model
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Tests are unique(cols), not_null(cols), accepted_values(col: v1, v2), relationships(cols -> model(cols)) or sql <name>: <query returning failing rows>, each optionally preceded by "warn".';
+END $$;
+
+-- The name a test is reported under.
+CREATE FUNCTION gtfs_fdw.test_name(t jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE t->>'type'
+        WHEN 'sql' THEN t->>'name'
+        WHEN 'accepted_values' THEN format('accepted_values(%s: %s)', t->'columns'->>0, t->>'values')
+        WHEN 'relationships' THEN format('relationships(%s -> %s(%s))',
+            (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(t->'columns') c), t->>'to',
+            (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(t->'to_columns') c))
+        ELSE format('%s(%s)', t->>'type',
+            (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(t->'columns') c))
+    END
+$$;
+
+-- Register or replace a model from its SQL file: the header comments say
+-- how to build and test it, the body is the SELECT.
+--   -- <name>: <description>
+--   -- materialized: view | table | incremental
+--   -- unique_key: feed_id, trip_id
+--   -- incremental_strategy: delete+insert | merge
+--   -- tags: marts, facts
+--   -- tests: unique(feed_id, trip_id); not_null(trip_id); warn accepted_values(x: 1, 2)
+--   -- column <name>: <description>
+-- Arguments that are not NULL win over the header.
+CREATE FUNCTION gtfs_fdw.create_model(
+    name                 text,
+    sql                  text,
+    materialized         text DEFAULT NULL,
+    layer                text DEFAULT NULL,
+    tags                 text[] DEFAULT NULL,
+    tests                text[] DEFAULT NULL,
+    unique_key           text[] DEFAULT NULL,
+    incremental_strategy text DEFAULT NULL,
+    description          text DEFAULT NULL,
+    replace              boolean DEFAULT false,
+    builtin              boolean DEFAULT false,
+    validate             boolean DEFAULT true)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    line text;
+    kv text[];
+    h_materialized text;
+    h_layer text;
+    h_tags text[] := '{}';
+    h_tests jsonb := '[]';
+    h_key text[];
+    h_strategy text;
+    h_description text;
+    h_columns jsonb := '{}';
+    deps text[];
+    unknown text;
+    cycle text;
+    existing gtfs_fdw.models;
+BEGIN
+    IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid model name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A model name is a lower-case identifier, such as ''my_route_kpis''.';
+    END IF;
+    IF sql IS NULL OR btrim(sql) = '' THEN
+        RAISE EXCEPTION 'model "%" has no SQL', name USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO existing FROM gtfs_fdw.models m WHERE m.name = create_model.name;
+    IF FOUND AND NOT replace THEN
+        RAISE EXCEPTION 'model "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Pass replace => true to change it, or drop it with gtfs_fdw.drop_model().';
+    END IF;
+    IF FOUND AND existing.builtin AND NOT builtin THEN
+        RAISE EXCEPTION 'model "%" is built into gtfs_fdw', name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Give your model another name; built-in models change with the extension.';
+    END IF;
+
+    -- the header: comment lines before the first line of SQL
+    FOREACH line IN ARRAY string_to_array(sql, E'\n') LOOP
+        EXIT WHEN btrim(line) <> '' AND btrim(line) !~ '^--';
+        kv := regexp_match(btrim(line), '^--\s*([a-z_]+(?:\s+[a-z0-9_]+)?)\s*:\s*(.*)$', 'i');
+        CONTINUE WHEN kv IS NULL;
+        CASE
+            WHEN kv[1] = name THEN h_description := btrim(kv[2]);
+            WHEN kv[1] = 'materialized' THEN h_materialized := btrim(kv[2]);
+            WHEN kv[1] = 'layer' THEN h_layer := btrim(kv[2]);
+            WHEN kv[1] = 'tags' THEN
+                h_tags := h_tags || (SELECT array_agg(btrim(t)) FROM unnest(string_to_array(kv[2], ',')) t
+                                     WHERE btrim(t) <> '');
+            WHEN kv[1] = 'unique_key' THEN
+                h_key := (SELECT array_agg(btrim(k)) FROM unnest(string_to_array(kv[2], ',')) k);
+            WHEN kv[1] = 'incremental_strategy' THEN h_strategy := btrim(kv[2]);
+            WHEN kv[1] = 'tests' AND kv[2] ~* '^\s*(warn\s+)?sql\s' THEN
+                -- a SQL test takes the whole line
+                h_tests := h_tests || jsonb_build_array(gtfs_fdw.parse_test(name, kv[2]));
+            WHEN kv[1] = 'tests' THEN
+                h_tests := h_tests || coalesce((
+                    SELECT jsonb_agg(gtfs_fdw.parse_test(name, t))
+                    FROM unnest(regexp_split_to_array(kv[2], ';(?![^(]*\))')) t
+                    WHERE btrim(t) <> ''), '[]');
+            WHEN kv[1] ~ '^column\s+' THEN
+                h_columns := h_columns || jsonb_build_object(
+                    regexp_replace(kv[1], '^column\s+', ''), btrim(kv[2]));
+            ELSE
+                NULL;   -- other comments are the author's
+        END CASE;
+    END LOOP;
+    IF tests IS NOT NULL THEN
+        h_tests := h_tests || coalesce((SELECT jsonb_agg(gtfs_fdw.parse_test(name, t))
+                                        FROM unnest(tests) t), '[]');
+    END IF;
+
+    h_materialized := coalesce(materialized, h_materialized, 'view');
+    h_layer := coalesce(layer, h_layer,
+        CASE WHEN name ~ '^stg_' THEN 'staging' WHEN name ~ '^int_' THEN 'intermediate'
+             ELSE 'marts' END);
+    IF h_materialized NOT IN ('view', 'table', 'incremental') THEN
+        RAISE EXCEPTION 'invalid materialization "%" for model "%"', h_materialized, name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use view, table or incremental.';
+    END IF;
+    IF h_layer NOT IN ('staging', 'intermediate', 'marts') THEN
+        RAISE EXCEPTION 'invalid layer "%" for model "%"', h_layer, name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use staging, intermediate or marts.';
+    END IF;
+    h_strategy := coalesce(incremental_strategy, h_strategy, 'delete+insert');
+    IF h_strategy NOT IN ('delete+insert', 'merge') THEN
+        RAISE EXCEPTION 'invalid incremental strategy "%" for model "%"', h_strategy, name
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use delete+insert or merge.';
+    END IF;
+    h_key := coalesce(unique_key, h_key);
+    IF h_materialized = 'incremental' AND h_strategy = 'merge' AND h_key IS NULL THEN
+        RAISE EXCEPTION 'incremental model "%" with the merge strategy needs a unique_key', name
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- references: every ref() must name a model
+    deps := ARRAY(SELECT DISTINCT r[1] FROM regexp_matches(sql,
+                  '\{\{\s*ref\(\s*[''"]([^''"]+)[''"]\s*\)\s*\}\}', 'g') r ORDER BY 1);
+    SELECT d INTO unknown FROM unnest(deps) d
+    WHERE d <> name AND NOT EXISTS (SELECT FROM gtfs_fdw.models m WHERE m.name = d) LIMIT 1;
+    IF unknown IS NOT NULL AND validate THEN
+        RAISE EXCEPTION 'model "%" refers to unknown model "%"', name, unknown
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Create the models a model refers to first.';
+    END IF;
+
+    INSERT INTO gtfs_fdw.models AS m (name, layer, materialized, sql, description, tags,
+                                      unique_key, incremental_strategy, tests, columns,
+                                      depends_on, builtin)
+    VALUES (name, h_layer, h_materialized, sql,
+            coalesce(create_model.description, h_description),
+            coalesce(create_model.tags, h_tags), h_key, h_strategy, h_tests, h_columns,
+            deps, builtin)
+    ON CONFLICT ON CONSTRAINT models_pkey DO UPDATE
+      SET layer = excluded.layer, materialized = excluded.materialized, sql = excluded.sql,
+          description = excluded.description, tags = excluded.tags,
+          unique_key = excluded.unique_key, incremental_strategy = excluded.incremental_strategy,
+          tests = excluded.tests, columns = excluded.columns, depends_on = excluded.depends_on;
+
+    cycle := CASE WHEN validate THEN gtfs_fdw.model_cycle() END;
+    IF cycle IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" would make a cycle of references: %', name, cycle
+            USING ERRCODE = 'invalid_recursion';
+    END IF;
+    RETURN gtfs_fdw.model_relation(name);
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean) IS
+  'registers a model (a SELECT using {{ ref() }} and {{ source() }}); returns the relation it builds';
+
+CREATE FUNCTION gtfs_fdw.drop_model(name text, drop_relation boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m gtfs_fdw.models;
+    users text;
+BEGIN
+    SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = drop_model.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
+    END IF;
+    IF m.builtin THEN
+        RAISE EXCEPTION 'model "%" is built into gtfs_fdw', name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Disable it instead: UPDATE gtfs_fdw.models SET enabled = false WHERE name = ...';
+    END IF;
+    SELECT string_agg(x.name, ', ' ORDER BY x.name) INTO users FROM gtfs_fdw.models x
+    WHERE name = ANY (x.depends_on);
+    IF users IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" is used by: %', name, users USING ERRCODE = 'dependent_objects_still_exist';
+    END IF;
+    DELETE FROM gtfs_fdw.models x WHERE x.name = drop_model.name;
+    IF drop_relation THEN
+        EXECUTE format('DROP %s IF EXISTS %I.%I',
+                       CASE m.materialized WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END,
+                       gtfs_fdw.model_schema(m.layer), m.name);
+    END IF;
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.drop_model(text, boolean) IS 'removes a model of your own, and its relation';
+
+-- A cycle among the models' references, as "a -> b -> a", or NULL.
+CREATE FUNCTION gtfs_fdw.model_cycle() RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE walk(start, dep, path) AS (
+        SELECT m.name, d, ARRAY[m.name, d] FROM gtfs_fdw.models m, unnest(m.depends_on) d
+        UNION ALL
+        SELECT w.start, d, w.path || d
+        FROM walk w JOIN gtfs_fdw.models m ON m.name = w.dep, unnest(m.depends_on) d
+        WHERE w.dep <> w.start AND (d = w.start OR d <> ALL (w.path))
+    )
+    SELECT array_to_string(path, ' -> ') FROM walk WHERE dep = start
+    ORDER BY array_length(path, 1), start LIMIT 1
+$$;
+
+-- The models a selector picks, in build order (every model after the
+-- models it refers to).  Selector: space-separated terms, each a model name,
+-- name+ (it and what depends on it), +name (it and what it depends on), or
+-- tag:<tag>.  NULL selects every enabled model.
+CREATE FUNCTION gtfs_fdw.select_models(selector text DEFAULT NULL)
+RETURNS TABLE (name text, depth integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    term text;
+    picked text[] := '{}';
+    base text;
+BEGIN
+    IF gtfs_fdw.model_cycle() IS NOT NULL THEN
+        RAISE EXCEPTION 'the models'' references make a cycle: %', gtfs_fdw.model_cycle()
+            USING ERRCODE = 'invalid_recursion';
+    END IF;
+    IF selector IS NULL OR btrim(selector) = '' THEN
+        picked := ARRAY(SELECT m.name FROM gtfs_fdw.models m WHERE m.enabled);
+    ELSE
+        FOREACH term IN ARRAY regexp_split_to_array(btrim(selector), '\s+') LOOP
+            IF term ~ '^tag:' THEN
+                picked := picked || ARRAY(SELECT m.name FROM gtfs_fdw.models m
+                                          WHERE substr(term, 5) = ANY (m.tags));
+                CONTINUE;
+            END IF;
+            base := btrim(term, '+');
+            IF NOT EXISTS (SELECT FROM gtfs_fdw.models m WHERE m.name = base) THEN
+                RAISE EXCEPTION 'no model matches "%"', term
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'SELECT name FROM gtfs_fdw.models lists the models.';
+            END IF;
+            picked := picked || base;
+            IF term LIKE '%+' THEN   -- and everything downstream
+                picked := picked || ARRAY(
+                    WITH RECURSIVE down(name) AS (
+                        SELECT base
+                        UNION
+                        SELECT m.name FROM gtfs_fdw.models m JOIN down ON down.name = ANY (m.depends_on))
+                    SELECT down.name FROM down);
+            END IF;
+            IF term LIKE '+%' THEN   -- and everything upstream
+                picked := picked || ARRAY(
+                    WITH RECURSIVE up(name) AS (
+                        SELECT base
+                        UNION
+                        SELECT d FROM up JOIN gtfs_fdw.models m ON m.name = up.name, unnest(m.depends_on) d)
+                    SELECT up.name FROM up);
+            END IF;
+        END LOOP;
+    END IF;
+
+    RETURN QUERY
+    WITH RECURSIVE depth_of(name, depth) AS (
+        SELECT m.name, 0 FROM gtfs_fdw.models m
+        UNION ALL
+        SELECT m.name, d.depth + 1 FROM depth_of d JOIN gtfs_fdw.models m ON d.name = ANY (m.depends_on)
+    )
+    SELECT d.name, max(d.depth)::integer FROM depth_of d
+    WHERE d.name = ANY (picked)
+      AND (SELECT m.enabled FROM gtfs_fdw.models m WHERE m.name = d.name)
+    GROUP BY d.name ORDER BY 2, 1;
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.select_models(text) IS 'the models a selector picks, in build order';
+
+-- Keep one view per GTFS file in gtfs_source: every feed's staging table.
+-- Each staging table has CHECK (feed_id = <its feed>), so a filter on
+-- feed_id skips the other feeds' tables (constraint exclusion).
+CREATE FUNCTION gtfs_fdw.refresh_sources() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    spec record;
+    cols text;
+    typed_nulls text;
+    branches text;
+BEGIN
+    FOR spec IN
+        SELECT replace(s.file, '.txt', '') AS tbl,
+               string_agg(format('%I', s.field), ', ' ORDER BY s.field_position) AS cols,
+               string_agg(format('NULL::%s AS %I', s.pg_type, s.field), ', ' ORDER BY s.field_position) AS nulls
+        FROM gtfs_fdw.spec_fields s GROUP BY s.file
+    LOOP
+        SELECT string_agg(format('SELECT feed_id, load_id, %s FROM %I.%I',
+                                 spec.cols, f.staging_schema, spec.tbl),
+                          E'\nUNION ALL\n' ORDER BY f.feed_id)
+        INTO branches
+        FROM gtfs_fdw.feeds f
+        WHERE to_regclass(format('%I.%I', f.staging_schema, spec.tbl)) IS NOT NULL;
+        EXECUTE format('CREATE OR REPLACE VIEW gtfs_source.%I AS %s', spec.tbl,
+            coalesce(branches, format('SELECT NULL::integer AS feed_id, NULL::bigint AS load_id, %s WHERE false',
+                                      spec.nulls)));
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.refresh_sources() IS 're-creates the gtfs_source views over the staging tables of every feed';
+
+-- A model's SQL with its references resolved.
+CREATE FUNCTION gtfs_fdw.compile_model(model text, sql text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m gtfs_fdw.models;
+    out text;
+    r text[];
+    bad text;
+BEGIN
+    SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = model;
+    out := coalesce(sql, m.sql);
+    FOR r IN SELECT DISTINCT x FROM regexp_matches(out, '\{\{\s*ref\(\s*[''"]([^''"]+)[''"]\s*\)\s*\}\}', 'g') x LOOP
+        IF gtfs_fdw.model_relation(r[1]) IS NULL THEN
+            RAISE EXCEPTION 'model "%" refers to unknown model "%"', model, r[1]
+                USING ERRCODE = 'undefined_object';
+        END IF;
+        out := regexp_replace(out, '\{\{\s*ref\(\s*[''"]' || r[1] || '[''"]\s*\)\s*\}\}',
+                              gtfs_fdw.model_relation(r[1]), 'g');
+    END LOOP;
+    FOR r IN SELECT DISTINCT x FROM regexp_matches(out,
+             '\{\{\s*source\(\s*[''"]([^''"]+)[''"]\s*,\s*[''"]([^''"]+)[''"]\s*\)\s*\}\}', 'g') x LOOP
+        IF r[1] <> 'gtfs' OR NOT EXISTS (SELECT FROM gtfs_fdw.spec_files s WHERE s.file = r[2] || '.txt') THEN
+            RAISE EXCEPTION 'model "%" reads unknown source "%.%"', model, r[1], r[2]
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'Sources are source(''gtfs'', <file of the GTFS reference without .txt>), such as source(''gtfs'', ''stops'').';
+        END IF;
+        out := regexp_replace(out, '\{\{\s*source\(\s*[''"]' || r[1] || '[''"]\s*,\s*[''"]' || r[2] || '[''"]\s*\)\s*\}\}',
+                              format('gtfs_source.%I', r[2]), 'g');
+    END LOOP;
+    out := regexp_replace(out, '\{\{\s*this\s*\}\}', coalesce(gtfs_fdw.model_relation(model), ''), 'g');
+    bad := substring(out FROM '\{\{[^}]*\}\}');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" uses unknown template %', model, bad
+            USING ERRCODE = 'syntax_error',
+                  HINT = 'Models know {{ ref(''model'') }}, {{ source(''gtfs'', ''file'') }} and {{ this }}.';
+    END IF;
+    -- a trailing semicolon would end the statement it is wrapped into
+    RETURN regexp_replace(out, ';\s*$', '');
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.compile_model(text, text) IS 'a model''s SQL with {{ ref() }}, {{ source() }} and {{ this }} resolved';
+
+-- The output columns of a query, as "name type" pairs, via a throwaway table.
+CREATE FUNCTION gtfs_fdw.query_columns(query text) RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cols text[];
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.gtfs_model_shape;
+    EXECUTE format('CREATE TEMP TABLE gtfs_model_shape AS %s WITH NO DATA', query);
+    SELECT array_agg(format('%I %s', attname, format_type(atttypid, atttypmod)) ORDER BY attnum)
+    INTO cols FROM pg_attribute
+    WHERE attrelid = 'pg_temp.gtfs_model_shape'::regclass AND attnum > 0 AND NOT attisdropped;
+    DROP TABLE pg_temp.gtfs_model_shape;
+    RETURN cols;
+END $$;
+
+CREATE FUNCTION gtfs_fdw.relation_columns(rel text) RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_agg(format('%I %s', attname, format_type(atttypid, atttypmod)) ORDER BY attnum)
+    FROM pg_attribute WHERE attrelid = rel::regclass AND attnum > 0 AND NOT attisdropped
+$$;
+
+-- Build one model; returns the rows written (NULL for a view).  With a
+-- feed_id, incremental models rebuild only that feed's rows.
+CREATE FUNCTION gtfs_fdw.build_model(m gtfs_fdw.models, feed_id integer DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel text := gtfs_fdw.model_relation(m.name);
+    compiled text := gtfs_fdw.compile_model(m.name);
+    cols text[];
+    names text;
+    has_feed boolean;
+    scoped boolean;
+    n bigint;
+    c record;
+BEGIN
+    IF m.materialized = 'view' THEN
+        BEGIN
+            EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', rel, compiled);
+        EXCEPTION WHEN invalid_table_definition OR feature_not_supported THEN
+            -- its columns changed: start over (models that use it are rebuilt after it)
+            EXECUTE format('DROP VIEW %s CASCADE', rel);
+            EXECUTE format('CREATE VIEW %s AS %s', rel, compiled);
+        END;
+        n := NULL;
+    ELSE
+        cols := gtfs_fdw.query_columns(compiled);
+        has_feed := '"feed_id" integer' = ANY (cols) OR 'feed_id integer' = ANY (cols);
+        scoped := feed_id IS NOT NULL AND m.materialized = 'incremental' AND has_feed;
+        IF to_regclass(rel) IS NOT NULL AND gtfs_fdw.relation_columns(rel) IS DISTINCT FROM cols THEN
+            RAISE NOTICE 'model "%": its columns changed; % is created anew', m.name, rel;
+            EXECUTE format('DROP TABLE %s CASCADE', rel);
+        END IF;
+        IF to_regclass(rel) IS NULL THEN
+            EXECUTE format('CREATE TABLE %s (%s)', rel, array_to_string(cols, ', '));
+            IF m.unique_key IS NOT NULL THEN
+                EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (%s)', rel,
+                               (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k));
+            END IF;
+            IF has_feed AND (m.unique_key IS NULL OR m.unique_key[1] <> 'feed_id') THEN
+                EXECUTE format('CREATE INDEX ON %s (feed_id)', rel);
+            END IF;
+            scoped := false;    -- a new table gets every feed's rows
+        END IF;
+        SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO names
+        FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+
+        IF NOT scoped THEN
+            -- every row anew, in this transaction: readers see the old rows
+            -- until it commits, and the table keeps its identity
+            EXECUTE format('DELETE FROM %s', rel);
+            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model', rel, names, names, compiled);
+        ELSIF m.incremental_strategy = 'delete+insert' THEN
+            EXECUTE format('DELETE FROM %s WHERE feed_id = %s', rel, feed_id);
+            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s',
+                           rel, names, names, compiled, feed_id);
+        ELSE
+            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s '
+                           'ON CONFLICT (%s) DO UPDATE SET %s',
+                           rel, names, names, compiled, feed_id,
+                           (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k),
+                           (SELECT string_agg(format('%1$I = excluded.%1$I', a.attname), ', ')
+                            FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0
+                              AND NOT a.attisdropped AND a.attname <> ALL (m.unique_key)));
+        END IF;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        EXECUTE format('ANALYZE %s', rel);
+    END IF;
+
+    EXECUTE format('COMMENT ON %s %s IS %L', CASE m.materialized WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END,
+                   rel, m.description);
+    FOR c IN SELECT key, value FROM jsonb_each_text(m.columns) LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', rel, c.key, c.value);
+    END LOOP;
+    RETURN n;
+END $$;
+
+-- The query returning a test's failing rows.
+CREATE FUNCTION gtfs_fdw.test_query(m gtfs_fdw.models, t jsonb, feed_id integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel text := gtfs_fdw.model_relation(m.name);
+    this text := rel;
+    cols text[] := ARRAY(SELECT jsonb_array_elements_text(t->'columns'));
+    qcols text;
+BEGIN
+    -- a feed's run tests that feed's rows
+    IF feed_id IS NOT NULL AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel::regclass
+                                       AND a.attname = 'feed_id' AND NOT a.attisdropped) THEN
+        this := format('(SELECT * FROM %s WHERE feed_id = %s)', rel, feed_id);
+    END IF;
+    qcols := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
+    CASE t->>'type'
+        WHEN 'not_null' THEN
+            RETURN format('SELECT * FROM %s t WHERE %s', this,
+                          (SELECT string_agg(format('t.%I IS NULL', c), ' OR ') FROM unnest(cols) c));
+        WHEN 'unique' THEN
+            RETURN format('SELECT %s, count(*) AS n FROM %s t WHERE %s GROUP BY %s HAVING count(*) > 1',
+                          qcols, this,
+                          (SELECT string_agg(format('t.%I IS NOT NULL', c), ' AND ') FROM unnest(cols) c),
+                          qcols);
+        WHEN 'accepted_values' THEN
+            RETURN format('SELECT * FROM %s t WHERE t.%I IS NOT NULL AND t.%I NOT IN (%s)',
+                          this, cols[1], cols[1], t->>'values');
+        WHEN 'relationships' THEN
+            RETURN format('SELECT * FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
+                          this,
+                          (SELECT string_agg(format('t.%I IS NOT NULL', c), ' AND ') FROM unnest(cols) c),
+                          gtfs_fdw.model_relation(t->>'to'),
+                          (SELECT string_agg(format('p.%I = t.%I', p, c), ' AND ')
+                           FROM unnest(ARRAY(SELECT jsonb_array_elements_text(t->'to_columns')), cols) AS x(p, c)));
+        WHEN 'sql' THEN
+            -- the author's query over the whole model ({{ this }})
+            RETURN format('SELECT * FROM (%s) t', gtfs_fdw.compile_model(m.name, t->>'sql'));
+    END CASE;
+    RAISE EXCEPTION 'unrecognized test type: %', t->>'type';
+END $$;
+
+-- Run models: compile, build in dependency order, test.  All of a run's
+-- builds happen in one subtransaction, so a failure (an error, or a failing
+-- test of severity error) leaves every model as it was before the run.
+-- Returns what happened as a jsonb array (for gtfs_fdw.log_model_results);
+-- never raises for a model's failure.
+CREATE FUNCTION gtfs_fdw.run_models_json(selector text DEFAULT NULL, feed_id integer DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    results jsonb := '[]';
+    picked record;
+    m gtfs_fdw.models;
+    t jsonb;
+    q text;
+    n bigint;
+    t0 timestamptz;
+    v_status text;
+    v_failed boolean := false;
+    v_message text;
+    v_state text;
+    v_current text;
+BEGIN
+    PERFORM gtfs_fdw.select_models(selector);   -- a bad selector is the caller's error
+
+    BEGIN
+        PERFORM gtfs_fdw.refresh_sources();
+        FOR picked IN SELECT * FROM gtfs_fdw.select_models(selector) LOOP
+            SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = picked.name;
+            v_current := m.name;
+            t0 := clock_timestamp();
+            n := gtfs_fdw.build_model(m, feed_id);
+            results := results || jsonb_build_object('kind', 'model', 'model', m.name,
+                'materialized', m.materialized, 'status', 'ok', 'rows', n,
+                'started_at', t0, 'finished_at', clock_timestamp());
+
+            FOR t IN SELECT value FROM jsonb_array_elements(m.tests) LOOP
+                q := NULL;
+                BEGIN
+                    q := gtfs_fdw.test_query(m, t, feed_id);
+                    EXECUTE format('SELECT count(*) FROM (%s) f', q) INTO n;
+                    v_status := CASE WHEN n = 0 THEN 'pass'
+                                     WHEN t->>'severity' = 'warn' THEN 'warn' ELSE 'fail' END;
+                    v_message := CASE WHEN n > 0 THEN format('%s failing rows', n) END;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+                    v_status := 'error';
+                    n := NULL;
+                END;
+                results := results || jsonb_build_object('kind', 'test', 'model', m.name,
+                    'test', gtfs_fdw.test_name(t), 'severity', t->>'severity', 'status', v_status,
+                    'failures', n, 'message', v_message, 'sql', q);
+                IF v_status IN ('fail', 'error') THEN
+                    v_failed := true;
+                END IF;
+            END LOOP;
+            IF v_failed THEN
+                RAISE EXCEPTION 'a test of model "%" failed', m.name USING ERRCODE = 'check_violation';
+            END IF;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+        IF v_state = '57014' THEN
+            RAISE;              -- a cancel is the caller's, not a model failure
+        END IF;
+        IF NOT v_failed THEN
+            -- the build itself failed
+            results := results || jsonb_build_object('kind', 'model', 'model', v_current,
+                'status', 'failed', 'message', v_message, 'sqlstate', v_state,
+                'started_at', t0, 'finished_at', clock_timestamp());
+        END IF;
+        -- what was built before was undone with the rest; say so
+        results := (SELECT jsonb_agg(CASE WHEN r->>'kind' = 'model' AND r->>'status' = 'ok'
+                                          THEN r || '{"status": "failed", "message": "undone: a later model or test of the run failed"}'
+                                          ELSE r END)
+                    FROM jsonb_array_elements(results) r);
+    END;
+    RETURN results;
+END $$;
+
+-- A run's first failure, in words, or NULL if it succeeded.
+CREATE FUNCTION gtfs_fdw.model_failure(results jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE r->>'kind'
+               WHEN 'test' THEN format('test %s of model %s: %s', r->>'test', r->>'model', r->>'message')
+               ELSE format('model %s: %s', r->>'model', r->>'message') END
+    FROM jsonb_array_elements(results) WITH ORDINALITY AS x(r, i)
+    WHERE (r->>'kind' = 'test' AND r->>'status' IN ('fail', 'error'))
+       OR (r->>'kind' = 'model' AND r->>'status' = 'failed'
+           AND r->>'message' NOT LIKE 'undone:%')
+    ORDER BY i LIMIT 1
+$$;
+
+-- Run models and log what happened in gtfs_fdw.model_runs and
+-- gtfs_fdw.test_results.  With feed, incremental models rebuild only that
+-- feed's rows and tests look at that feed's rows.
+CREATE FUNCTION gtfs_fdw.run_models(selector text DEFAULT NULL, feed text DEFAULT NULL)
+RETURNS TABLE (kind text, model text, test text, status text, rows bigint,
+               failures bigint, message text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_feed_id integer;
+    v_run bigint := nextval('gtfs_fdw.run_id_seq');
+    results jsonb;
+    failure text;
+BEGIN
+    IF feed IS NOT NULL THEN
+        SELECT f.feed_id INTO v_feed_id FROM gtfs_fdw.feeds f WHERE f.name = feed;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'feed "%" does not exist', feed USING ERRCODE = 'undefined_object';
+        END IF;
+    END IF;
+    results := gtfs_fdw.run_models_json(selector, v_feed_id);
+    PERFORM gtfs_fdw.log_model_results(v_run, feed, results);
+    failure := gtfs_fdw.model_failure(results);
+    IF failure IS NOT NULL THEN
+        RAISE WARNING 'the model run failed; every model is as it was before the run'
+            USING DETAIL = failure,
+                  HINT = 'gtfs_fdw.test_results and gtfs_fdw.model_runs (run ' || v_run || ') say more.';
+    END IF;
+    RETURN QUERY
+    SELECT r->>'kind', r->>'model', r->>'test', r->>'status', (r->>'rows')::bigint,
+           (r->>'failures')::bigint, r->>'message'
+    FROM jsonb_array_elements(results) r;
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.run_models(text, text) IS
+  'builds and tests the models a selector picks (all by default) in dependency order, all or nothing; with feed, incremental models rebuild only that feed''s rows';
+
+CREATE FUNCTION gtfs_fdw.log_model_results(run_id bigint, feed text, results jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO gtfs_fdw.model_runs (run_id, model, feed, materialized, started_at, finished_at,
+                                     status, rows, message, sqlstate)
+    SELECT run_id, r->>'model', feed, r->>'materialized',
+           coalesce((r->>'started_at')::timestamptz, now()), (r->>'finished_at')::timestamptz,
+           r->>'status', (r->>'rows')::bigint, r->>'message', r->>'sqlstate'
+    FROM jsonb_array_elements(results) r WHERE r->>'kind' = 'model';
+    INSERT INTO gtfs_fdw.test_results (run_id, model, test, severity, status, failures, message, sql)
+    SELECT run_id, r->>'model', r->>'test', r->>'severity', r->>'status',
+           (r->>'failures')::bigint, r->>'message', r->>'sql'
+    FROM jsonb_array_elements(results) r WHERE r->>'kind' = 'test';
+$$;
+
+-- Read access for BI tools: the marts, and what is needed to see them.
+CREATE FUNCTION gtfs_fdw.grant_read_access(role name) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA gtfs_mart TO %I', role);
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA gtfs_mart TO %I', role);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA gtfs_mart GRANT SELECT ON TABLES TO %I', role);
+    -- views over the work schema read through their owner, but a BI tool
+    -- browsing the catalog wants to see the work schema too
+    EXECUTE format('GRANT USAGE ON SCHEMA gtfs_work, gtfs_source TO %I', role);
+END $$;
+COMMENT ON FUNCTION gtfs_fdw.grant_read_access(name) IS 'lets a role (a BI tool''s) read the marts, now and after future runs';
+
+-- Departures at a stop in a window of time, quickly: the window bounds the
+-- service days the view must look at (a GTFS time is under 48 hours, and
+-- a time zone is at most 14 hours away).
+CREATE FUNCTION gtfs_mart.stop_departures(stop_id text, from_time timestamptz, to_time timestamptz,
+                                          feed text DEFAULT NULL)
+RETURNS TABLE (feed_id integer, service_date date, departure_at timestamptz, route_id text,
+               trip_id text, headsign text, stop_sequence integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- planned with the values in hand (EXECUTE), so that the bounds on
+    -- service_date and feed_id prune
+    RETURN QUERY EXECUTE
+    'SELECT e.feed_id, e.service_date, e.departure_at, e.route_id, e.trip_id, e.headsign, e.stop_sequence
+     FROM gtfs_mart.fct_stop_events e
+     WHERE e.stop_id = $1
+       AND e.service_date BETWEEN $2 AND $3
+       AND e.departure_at >= $4 AND e.departure_at < $5
+       AND e.pickup_type <> 1'
+    || CASE WHEN feed IS NULL THEN '' ELSE
+           format(' AND e.feed_id = %s', coalesce((SELECT f.feed_id FROM gtfs_fdw.feeds f
+                                                   WHERE f.name = feed), -1)) END
+    || ' ORDER BY e.departure_at, e.route_id, e.trip_id'
+    USING stop_id, (from_time AT TIME ZONE 'UTC')::date - 3, (to_time AT TIME ZONE 'UTC')::date + 1,
+          from_time, to_time;
+END $$;
+COMMENT ON FUNCTION gtfs_mart.stop_departures(text, timestamptz, timestamptz, text) IS
+  'scheduled departures at a stop between two instants, from gtfs_mart.fct_stop_events';
+
+-- Every model refers only to models that exist, and no cycle.
+CREATE FUNCTION gtfs_fdw.validate_models() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT m.name, d INTO bad FROM gtfs_fdw.models m, unnest(m.depends_on) d
+    WHERE NOT EXISTS (SELECT FROM gtfs_fdw.models x WHERE x.name = d) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'model "%" refers to unknown model "%"', bad.name, bad.d
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF gtfs_fdw.model_cycle() IS NOT NULL THEN
+        RAISE EXCEPTION 'the models'' references make a cycle: %', gtfs_fdw.model_cycle()
+            USING ERRCODE = 'invalid_recursion';
+    END IF;
+END $$;
+
+-- Delete a feed's rows from every model table (when the feed is dropped).
+CREATE FUNCTION gtfs_fdw.forget_feed_rows(feed_id integer) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel text;
+BEGIN
+    FOR rel IN
+        SELECT gtfs_fdw.model_relation(m.name) FROM gtfs_fdw.models m
+        WHERE m.materialized <> 'view'
+          AND to_regclass(gtfs_fdw.model_relation(m.name)) IS NOT NULL
+          AND EXISTS (SELECT FROM pg_attribute a
+                      WHERE a.attrelid = to_regclass(gtfs_fdw.model_relation(m.name))
+                        AND a.attname = 'feed_id' AND NOT a.attisdropped)
+    LOOP
+        EXECUTE format('DELETE FROM %s WHERE feed_id = $1', rel) USING feed_id;
+    END LOOP;
+END $$;
