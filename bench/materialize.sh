@@ -9,8 +9,9 @@
 # Environment: RUNS (timed runs per measurement, default 3; one extra
 # warm-up run is not counted), GTFS_BENCH_ROOT (default
 # /tmp/gtfs_fdw_bench_mat), GTFS_BENCH_PORT (default 54396), KEEP_CLUSTER=1
-# to leave the cluster up, PERF=1 to profile one more load of each side with
-# perf and print where the backend's time goes.
+# to leave the cluster up, MODELS=0 to skip timing gtfs_refresh with its
+# models step, PERF=1 to profile one more load of each side with perf and
+# print where the backend's time goes.
 #
 # Every measurement is one psql session timed from the shell, connection
 # included; runs of all sides are interleaved.  Peak memory is VmHWM of that
@@ -66,7 +67,7 @@ psql_q -v zip="$ZIP" <<'SQL' >/dev/null
 CREATE EXTENSION gtfs_fdw;
 SELECT gtfs_fdw.add_feed('bench', url => :'zip');
 SQL
-psql_q -c "CALL gtfs_refresh('bench', force => true)" 2>/dev/null
+psql_q -c "SET gtfs_fdw.refresh_models = off" -c "CALL gtfs_refresh('bench', force => true)" 2>/dev/null
 [ "$(psql_q -c "SELECT last_status FROM gtfs_fdw.feeds WHERE name = 'bench'")" = ok ] ||
   die "the first load failed: $(psql_q -c "SELECT message FROM gtfs_fdw.load_log
                                            WHERE feed = 'bench' AND step = 'refresh'
@@ -157,10 +158,10 @@ say "reference: $NTABLES tables, $NCOPY files to COPY, $NKEYS keys and indexes"
 
 # --- one run of each side; each sets T (ns) and MEM ("VmHWM RssShmem")
 LOG=$DATA/run.log
-run_refresh() {
+run_refresh() { # [on]: with the models step
   local t0 t1 out
   t0=$(now_ns)
-  out=$(psql_q -c "CALL gtfs_refresh('bench', force => true)" \
+  out=$(psql_q -c "SET gtfs_fdw.refresh_models = ${1:-off}" -c "CALL gtfs_refresh('bench', force => true)" \
                -c "SELECT last_status || ' ' || last_load_id FROM gtfs_fdw.feeds WHERE name = 'bench'" \
                -c "$MEMSQL" 2>"$LOG") || { cat "$LOG" >&2; die "gtfs_refresh failed"; }
   t1=$(now_ns)
@@ -171,6 +172,7 @@ run_refresh() {
   MEM=$(sed -n 2p <<<"$out")
   NOTICES=$(cat "$LOG")
 }
+run_refresh_models() { run_refresh on; }
 run_materialize() {
   local t0 t1 out
   t0=$(now_ns)
@@ -237,7 +239,8 @@ collect_timing() {
 # WAL segments are recycled rather than new ones zero-filled during a load.
 SIDES=(refresh materialize reference unzip)
 declare -A DESC=(
-  [refresh]="CALL gtfs_refresh('bench', force => true): fetch, archive, materialize, log"
+  [refresh]="CALL gtfs_refresh('bench', force => true), gtfs_fdw.refresh_models off: fetch, archive, materialize"
+  [refresh_models]="the same with the models step (the default): it rebuilds the feed's marts after the load"
   [materialize]="BEGIN; SELECT gtfs_fdw.materialize('bench'); COMMIT"
   [reference]="unzip, then in one transaction COPY, keys, indexes, ANALYZE"
   [unzip]="unzip of every .txt file alone"
@@ -267,22 +270,26 @@ for r in $(seq 0 "$RUNS"); do
 done
 
 # gtfs_refresh's steps, from gtfs_fdw.load_log: each step runs from its
-# started_at to the next one's, the last to the time the run was logged
-STEPS=$(psql_q -F ' ' -v runs="{$(IFS=,; echo "${REFRESH_RUNS[*]}")}" <<'SQL'
+# started_at to the next one's, the last to the time the run was logged.
+refresh_steps() { # RUN_ID... -> medians in ms: "fetch archive materialize models"
+  psql_q -F ' ' -v runs="{$(IFS=,; echo "$*")}" <<'SQL'
 SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY fetch_ms),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY archive_ms),
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY materialize_ms)
-FROM (SELECT run_id,
-             round(1000 * extract(epoch FROM max(started_at) FILTER (WHERE step = 'archive')
-                                           - max(started_at) FILTER (WHERE step = 'fetch'))) AS fetch_ms,
-             round(1000 * extract(epoch FROM max(started_at) FILTER (WHERE step = 'materialize')
-                                           - max(started_at) FILTER (WHERE step = 'archive'))) AS archive_ms,
-             round(1000 * extract(epoch FROM max(finished_at) FILTER (WHERE step = 'refresh')
-                                           - max(started_at) FILTER (WHERE step = 'materialize'))) AS materialize_ms
-      FROM gtfs_fdw.load_log WHERE run_id = ANY (:'runs'::bigint[]) GROUP BY run_id) s
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY materialize_ms),
+       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY models_ms), 0)
+FROM (SELECT round(1000 * extract(epoch FROM archive - fetch)) AS fetch_ms,
+             round(1000 * extract(epoch FROM materialize - archive)) AS archive_ms,
+             round(1000 * extract(epoch FROM coalesce(models, done) - materialize)) AS materialize_ms,
+             round(1000 * extract(epoch FROM done - models)) AS models_ms
+      FROM (SELECT max(started_at) FILTER (WHERE step = 'fetch') AS fetch,
+                   max(started_at) FILTER (WHERE step = 'archive') AS archive,
+                   max(started_at) FILTER (WHERE step = 'materialize') AS materialize,
+                   max(started_at) FILTER (WHERE step = 'models') AS models,
+                   max(finished_at) FILTER (WHERE step = 'refresh') AS done
+            FROM gtfs_fdw.load_log WHERE run_id = ANY (:'runs'::bigint[]) GROUP BY run_id) r) s
 SQL
-)
-read -r STEP_FETCH STEP_ARCHIVE STEP_MAT <<<"$STEPS"
+}
+read -r STEP_FETCH STEP_ARCHIVE STEP_MAT _ <<<"$(refresh_steps "${REFRESH_RUNS[@]}")"
 
 # --- both sides must have loaded the same rows: row counts per table (abort
 # if they differ), then the rows themselves (staging minus reference and back)
@@ -380,6 +387,29 @@ if [ -n "${PERF:-}" ]; then
   perf_load reference "$REFSQL"
 fi
 
+# --- gtfs_refresh as it runs by default: with the models step, which
+# rebuilds the feed's marts after the load.  Timed apart, after the
+# comparison: the models' views on staging tables make every later load
+# re-create them.
+MODEL_RUNS=()
+if [ "${MODELS:-1}" != 0 ]; then
+  say "timing gtfs_refresh with its models step ($RUNS runs + warm-up)"
+  for r in $(seq 0 "$RUNS"); do
+    lsn=$(psql_q -c "CHECKPOINT" -c "SELECT pg_current_wal_insert_lsn()")
+    run_refresh_models
+    wal=$(psql_q -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn')")
+    say "run $r refresh_models: $(awk -v t="$T" 'BEGIN {printf "%.3f", t/1e9}') s"
+    [ "$r" -eq 0 ] && continue
+    NS[refresh_models]+="$T "
+    WAL[refresh_models]+="$wal "
+    VMHWM[refresh_models]+="${MEM% *} "
+    SHMEM[refresh_models]+="${MEM#* } "
+    MODEL_RUNS+=("$RUN_ID")
+  done
+  read -r M_FETCH M_ARCHIVE M_MAT M_MODELS <<<"$(refresh_steps "${MODEL_RUNS[@]}")"
+  SIDES+=(refresh_models)
+fi
+
 # --- report
 declare -A MED
 for s in "${SIDES[@]}"; do
@@ -400,23 +430,25 @@ echo "${#FILEOF[@]} tables ($NCOPY of them files of the feed), $NKEYS keys and i
      "$DIFFERING rows differ between the two loads"
 echo "median of $RUNS runs after one warm-up, seconds (wall clock of the psql session, connection included)"
 echo
-printf '%-12s %9s %11s %10s %10s %12s %8s\n' side seconds rows/s /reference "VmHWM MB" "RssShmem MB" "WAL MB"
+printf '%-15s %9s %11s %10s %10s %12s %8s\n' side seconds rows/s /reference "VmHWM MB" "RssShmem MB" "WAL MB"
 for s in "${SIDES[@]}"; do
   if [ "$s" = unzip ]; then
-    printf '%-12s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" - "$(ratio "${MED[$s]}" "${MED[reference]}")" - - -
+    printf '%-15s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" - "$(ratio "${MED[$s]}" "${MED[reference]}")" - - -
   else
     # shellcheck disable=SC2086
-    printf '%-12s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" "$(rows_per_s "${MED[$s]}")" \
+    printf '%-15s %9s %11s %10s %10s %12s %8s\n' "$s" "${MED[$s]}" "$(rows_per_s "${MED[$s]}")" \
       "$(ratio "${MED[$s]}" "${MED[reference]}")" "$(mb "$(median ${VMHWM[$s]})")" "$(mb "$(median ${SHMEM[$s]})")" \
       "$(awk -v b="$(median ${WAL[$s]})" 'BEGIN {printf "%.1f", b/1048576}')"
   fi
 done
 echo
-for s in "${SIDES[@]}"; do printf '  %-12s %s\n' "$s" "${DESC[$s]}"; done
+for s in "${SIDES[@]}"; do printf '  %-15s %s\n' "$s" "${DESC[$s]}"; done
 echo "  VmHWM: peak resident memory of the backend, counting the shared buffers it touched (RssShmem after"
 echo "  the load); a fresh backend: VmHWM $(mb "${FRESH_MEM% *}") MB, RssShmem $(mb "${FRESH_MEM#* }") MB"
 echo "  WAL: bytes of WAL the run wrote"
 echo "gtfs_refresh's steps (load_log, medians): fetch $STEP_FETCH ms, archive $STEP_ARCHIVE ms, materialize $STEP_MAT ms"
+[ ${#MODEL_RUNS[@]} -eq 0 ] ||
+  echo "  with models: fetch $M_FETCH ms, archive $M_ARCHIVE ms, materialize $M_MAT ms, models $M_MODELS ms"
 echo
 
 echo "per file, medians in ms: gtfs_fdw from its NOTICEs (table, rows, keys, ANALYZE), in refresh and"
@@ -480,8 +512,12 @@ for s in "${SIDES[@]}"; do
   echo "$line"
 done
 echo "BENCH measure=vmhwm side=fresh_backend kb=${FRESH_MEM% *} rss_shmem_kb=${FRESH_MEM#* }"
-echo "BENCH measure=ratio refresh_over_reference=$(ratio "${MED[refresh]}" "${MED[reference]}") materialize_over_reference=$(ratio "${MED[materialize]}" "${MED[reference]}")"
+line="BENCH measure=ratio refresh_over_reference=$(ratio "${MED[refresh]}" "${MED[reference]}") materialize_over_reference=$(ratio "${MED[materialize]}" "${MED[reference]}")"
+[ ${#MODEL_RUNS[@]} -eq 0 ] || line+=" refresh_models_over_reference=$(ratio "${MED[refresh_models]}" "${MED[reference]}")"
+echo "$line"
 echo "BENCH measure=refresh_steps fetch_ms=$STEP_FETCH archive_ms=$STEP_ARCHIVE materialize_ms=$STEP_MAT"
+[ ${#MODEL_RUNS[@]} -eq 0 ] ||
+  echo "BENCH measure=refresh_steps models=on fetch_ms=$M_FETCH archive_ms=$M_ARCHIVE materialize_ms=$M_MAT models_ms=$M_MODELS"
 printf '%s' "$FILE_LINES"
 echo "BENCH measure=server gtfs_materialize_ms=$G_TOTAL gtfs_files_ms=$G_FILES ref_statements_ms=$R_TOTAL ref_files_ms=$R_FILES"
 if [ -n "${PERF:-}" ]; then

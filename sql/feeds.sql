@@ -32,7 +32,9 @@ SELECT gtfs_fdw.add_feed('gamma', url => :'minimal_zip', keep_versions => -1);  
 SELECT gtfs_fdw.add_feed('gamma', url => :'minimal_zip', server_options => '{"timeout": "1"}');  -- ERROR
 SELECT count(*) AS feeds, (SELECT count(*) FROM pg_foreign_server WHERE srvname LIKE 'gtfs_feed_%') AS servers
 FROM gtfs_fdw.feeds;
+\set SHOW_CONTEXT never
 CALL gtfs_refresh('no_such_feed');  -- ERROR
+\set SHOW_CONTEXT errors
 
 -- both load; each staging row names its feed and load
 CALL gtfs_refresh();
