@@ -345,6 +345,41 @@ def invalid_utf8():
     return zip_bytes(files)
 
 
+# Service on the two DST days of 2024 in America/New_York (calendar_dates
+# only): trips before the spring-forward gap, in the morning, and after
+# midnight.  GTFS counts times from noon minus 12 hours, so on these days
+# an early time is not the wall-clock time.
+DST_TRIPS = [
+    TRIPS[0],
+    ["R10", "DST", "DST_EARLY", "Beacon", "0", "", "1", "1"],
+    ["R10", "DST", "DST_MORNING", "Beacon", "0", "", "1", "1"],
+    ["R10", "DST", "DST_LATE", "Beacon", "0", "", "1", "1"],
+]
+DST_STOP_TIMES = [
+    STOP_TIMES_HEADER,
+    ["DST_EARLY", "01:30:00", "01:30:00", "MAIN_MKT", "1", "", "0", "1", "", "1"],
+    ["DST_EARLY", "01:45:00", "01:45:00", "BCN_MAIN", "2", "", "1", "0", "", "1"],
+    ["DST_MORNING", "08:00:00", "08:00:00", "MAIN_MKT", "1", "", "0", "1", "", "1"],
+    ["DST_MORNING", "08:30:00", "08:30:00", "BCN_MAIN", "2", "", "1", "0", "", "1"],
+    ["DST_LATE", "25:30:00", "25:30:00", "MAIN_MKT", "1", "", "0", "1", "", "1"],
+    ["DST_LATE", "25:40:00", "25:40:00", "BCN_MAIN", "2", "", "1", "0", "", "1"],
+]
+DST_CALENDAR_DATES = [
+    ["service_id", "date", "exception_type"],
+    ["DST", "20240310", "1"],
+    ["DST", "20241103", "1"],
+]
+
+
+def dst_days():
+    files = base_files()
+    del files["calendar.txt"]
+    files["trips.txt"] = csv_text(DST_TRIPS).encode("utf-8")
+    files["stop_times.txt"] = csv_text(DST_STOP_TIMES).encode("utf-8")
+    files["calendar_dates.txt"] = csv_text(DST_CALENDAR_DATES).encode("utf-8")
+    return zip_bytes(files)
+
+
 def missing_trips():
     files = base_files()
     del files["trips.txt"]
@@ -377,6 +412,7 @@ FIXTURES = {
     "invalid_utf8.zip": invalid_utf8,
     "missing_trips.zip": missing_trips,
     "duplicate_key.zip": duplicate_key,
+    "dst_days.zip": dst_days,
 }
 
 
