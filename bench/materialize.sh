@@ -277,19 +277,20 @@ SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY fetch_ms),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY archive_ms),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY materialize_ms),
        coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY models_ms), 0)
-FROM (SELECT round(1000 * extract(epoch FROM archive - fetch)) AS fetch_ms,
-             round(1000 * extract(epoch FROM materialize - archive)) AS archive_ms,
-             round(1000 * extract(epoch FROM coalesce(models, done) - materialize)) AS materialize_ms,
-             round(1000 * extract(epoch FROM done - models)) AS models_ms
-      FROM (SELECT max(started_at) FILTER (WHERE step = 'fetch') AS fetch,
-                   max(started_at) FILTER (WHERE step = 'archive') AS archive,
-                   max(started_at) FILTER (WHERE step = 'materialize') AS materialize,
-                   max(started_at) FILTER (WHERE step = 'models') AS models,
-                   max(finished_at) FILTER (WHERE step = 'refresh') AS done
+FROM (SELECT round(1000 * extract(epoch FROM t_archive - t_fetch)) AS fetch_ms,
+             round(1000 * extract(epoch FROM t_materialize - t_archive)) AS archive_ms,
+             round(1000 * extract(epoch FROM coalesce(t_models, t_done) - t_materialize)) AS materialize_ms,
+             round(1000 * extract(epoch FROM t_done - t_models)) AS models_ms
+      FROM (SELECT max(started_at) FILTER (WHERE step = 'fetch') AS t_fetch,
+                   max(started_at) FILTER (WHERE step = 'archive') AS t_archive,
+                   max(started_at) FILTER (WHERE step = 'materialize') AS t_materialize,
+                   max(started_at) FILTER (WHERE step = 'models') AS t_models,
+                   max(finished_at) FILTER (WHERE step = 'refresh') AS t_done
             FROM gtfs_fdw.load_log WHERE run_id = ANY (:'runs'::bigint[]) GROUP BY run_id) r) s
 SQL
 }
-read -r STEP_FETCH STEP_ARCHIVE STEP_MAT _ <<<"$(refresh_steps "${REFRESH_RUNS[@]}")"
+steps=$(refresh_steps "${REFRESH_RUNS[@]}") || die "reading gtfs_fdw.load_log failed"
+read -r STEP_FETCH STEP_ARCHIVE STEP_MAT _ <<<"$steps"
 
 # --- both sides must have loaded the same rows: row counts per table (abort
 # if they differ), then the rows themselves (staging minus reference and back)
@@ -406,7 +407,8 @@ if [ "${MODELS:-1}" != 0 ]; then
     SHMEM[refresh_models]+="${MEM#* } "
     MODEL_RUNS+=("$RUN_ID")
   done
-  read -r M_FETCH M_ARCHIVE M_MAT M_MODELS <<<"$(refresh_steps "${MODEL_RUNS[@]}")"
+  steps=$(refresh_steps "${MODEL_RUNS[@]}") || die "reading gtfs_fdw.load_log failed"
+  read -r M_FETCH M_ARCHIVE M_MAT M_MODELS <<<"$steps"
   SIDES+=(refresh_models)
 fi
 

@@ -293,6 +293,9 @@ BEGIN
         RAISE EXCEPTION 'model "%" would make a cycle of references: %', name, cycle
             USING ERRCODE = 'invalid_recursion';
     END IF;
+    IF validate THEN
+        PERFORM gtfs_fdw.compile_model(name);   -- unknown sources and templates
+    END IF;
     RETURN gtfs_fdw.model_relation(name);
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean) IS
@@ -317,7 +320,7 @@ BEGIN
                   HINT = 'Disable it instead: UPDATE gtfs_fdw.models SET enabled = false WHERE name = ...';
     END IF;
     SELECT string_agg(x.name, ', ' ORDER BY x.name) INTO users FROM gtfs_fdw.models x
-    WHERE name = ANY (x.depends_on);
+    WHERE drop_model.name = ANY (x.depends_on);
     IF users IS NOT NULL THEN
         RAISE EXCEPTION 'model "%" is used by: %', name, users USING ERRCODE = 'dependent_objects_still_exist';
     END IF;
