@@ -41,6 +41,8 @@ SELECT pg_catalog.pg_extension_config_dump('gtfs_fdw.feed_id_seq', '');
 
 -- Every run, and every load, gets a number from here.
 CREATE SEQUENCE gtfs_fdw.run_id_seq;
+-- (dumped, so that a restored database numbers its runs after the old ones)
+SELECT pg_catalog.pg_extension_config_dump('gtfs_fdw.run_id_seq', '');
 
 -- Raw downloads, archived as files (see gtfs_fdw.archive_dir).
 CREATE TABLE gtfs_fdw.feed_versions (
