@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end, offline: build and install gtfs_fdw, start a
 # throwaway cluster, read the bundled sample feed through foreign tables,
-# load it into staging tables with CALL gtfs_refresh(), and print what an
-# analyst would ask first.  Set KEEP_CLUSTER=1 to keep the
+# load it into staging tables and build the marts with CALL gtfs_refresh(),
+# and print what an analyst would ask first.  Set KEEP_CLUSTER=1 to keep the
 # cluster running afterwards (the script prints how to connect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,23 @@ SELECT date, service_id, CASE exception_type WHEN 1 THEN 'added' ELSE 'removed' 
 FROM gtfs_stage_sample.calendar_dates
 WHERE date BETWEEN '2019-07-01' AND '2019-07-31'
 ORDER BY date, service_id;
+
+\echo '== The marts the refresh built (gtfs_mart): service per route on a day'
+SELECT r.route_name, r.route_type_label, d.trips, d.revenue_hours,
+       d.first_departure_at AT TIME ZONE r.agency_timezone AS first_departure,
+       d.last_departure_at AT TIME ZONE r.agency_timezone AS last_departure
+FROM gtfs_mart.fct_route_service_daily d JOIN gtfs_mart.dim_route r USING (feed_id, route_id)
+WHERE d.service_date = '2019-03-11' ORDER BY 1;
+
+\echo '== Departures from "airport" on 2019-03-11, 08:00 to 08:20 Warsaw time (frequencies expanded)'
+SELECT departure_at AT TIME ZONE 'Europe/Warsaw' AS departs, route_id, headsign
+FROM gtfs_mart.stop_departures('airport', '2019-03-11 08:00 Europe/Warsaw', '2019-03-11 08:20 Europe/Warsaw');
+
+\echo '== Model runs and data tests'
+SELECT count(*) FILTER (WHERE status = 'ok') AS models_built,
+       (SELECT count(*) FROM gtfs_fdw.test_results WHERE status = 'pass') AS tests_passed,
+       (SELECT count(*) FROM gtfs_fdw.test_results WHERE status <> 'pass') AS tests_not_passed
+FROM gtfs_fdw.model_runs;
 
 \echo '== The feed at a glance'
 SELECT feed, last_status, last_load_rows, staging_schema FROM gtfs_fdw.feed_status;
