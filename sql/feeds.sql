@@ -89,4 +89,4 @@ SELECT count(*) FROM gtfs_fdw.feeds;
 
 DROP SCHEMA beta_renamed CASCADE;
 DROP SERVER beta_server;
-TRUNCATE gtfs_fdw.load_log;
+TRUNCATE gtfs_fdw.load_log, gtfs_fdw.model_runs, gtfs_fdw.test_results;

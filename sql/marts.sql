@@ -19,7 +19,8 @@ SELECT gtfs_fdw.add_feed('sample', url => :'sample_zip') > 0 AS added;
 SELECT gtfs_fdw.add_feed('lirr', url => :'lirr_zip') > 0 AS added;
 CALL gtfs_refresh();
 SELECT feed, step, status FROM gtfs_fdw.load_log WHERE step IN ('refresh', 'models') ORDER BY feed, step;
-SELECT status, count(*) FROM gtfs_fdw.test_results GROUP BY 1 ORDER BY 1;
+SELECT status, count(*) FROM gtfs_fdw.test_results
+WHERE run_id IN (SELECT run_id FROM gtfs_fdw.load_log) GROUP BY 1 ORDER BY 1;
 CREATE FUNCTION pg_temp.feed(name text) RETURNS integer LANGUAGE sql AS
   $$ SELECT feed_id FROM gtfs_fdw.feeds WHERE feeds.name = feed.name $$;
 

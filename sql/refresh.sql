@@ -183,5 +183,5 @@ SELECT feed, count(DISTINCT run_id) FROM gtfs_fdw.load_log GROUP BY 1 ORDER BY 1
 
 SELECT gtfs_fdw.drop_feed('city', drop_staging => true);
 SELECT gtfs_fdw.drop_feed('subway', drop_staging => true);
-TRUNCATE gtfs_fdw.load_log;
+TRUNCATE gtfs_fdw.load_log, gtfs_fdw.model_runs, gtfs_fdw.test_results;
 SELECT gtfs_fdw.cache_clear() > 0 AS cleared;
