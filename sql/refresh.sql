@@ -116,6 +116,11 @@ SELECT pg_temp.fixture('/control/set-version?name=city&path=duplicate_key.zip');
 CALL gtfs_refresh('city');
 SELECT * FROM pg_temp.last_run('city');
 SELECT pg_temp.previous_load_intact();
+-- a primary key value missing
+SELECT pg_temp.fixture('/control/set-version?name=city&path=empty_key.zip');
+CALL gtfs_refresh('city');
+SELECT * FROM pg_temp.last_run('city');
+SELECT pg_temp.previous_load_intact();
 -- failed versions were not archived; the state says failed
 SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
 WHERE f.name = 'city';

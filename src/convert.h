@@ -36,6 +36,7 @@ typedef struct GtfsColumn
 	int32		typmod;
 	GtfsConvertPath path;
 	const GtfsSpecField *spec;	/* the GTFS field it reads, or NULL */
+	bool		not_null;		/* an empty field is an error (key columns) */
 	FmgrInfo	infunc;
 	Oid			ioparam;
 } GtfsColumn;

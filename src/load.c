@@ -65,6 +65,9 @@ typedef struct LoadTable
 {
 	GtfsFeedTable *ft;
 	List	   *columns;		/* GtfsFeedColumn */
+	List	   *key;			/* names of the primary key's columns */
+	bool		key_required;	/* all of them required: a PRIMARY KEY */
+	List	   *present;		/* names of the columns the file has */
 	char	   *new_name;		/* "_new_stops" */
 	Oid			new_relid;
 	int64		rows;
@@ -223,6 +226,57 @@ CheckRequiredFiles(LoadState *ls)
 				 errhint("The previous load of the feed, if any, stays in place.")));
 }
 
+/*
+ * The reference's primary key of a file, in key order, and whether all its
+ * fields are required (then it is a PRIMARY KEY, its columns NOT NULL).
+ */
+static void
+PlanKey(LoadTable *lt)
+{
+	const GtfsSpecFile *spec = lt->ft->spec;
+
+	lt->key = NIL;
+	lt->key_required = true;
+	for (int pos = 1; spec && pos <= spec->nfields; pos++)
+	{
+		for (int i = 0; i < spec->nfields; i++)
+		{
+			if (spec->fields[i].pk_position != pos)
+				continue;
+			lt->key = lappend(lt->key, (char *) spec->fields[i].name);
+			lt->key_required &= (spec->fields[i].presence == GTFS_PRESENCE_REQUIRED);
+		}
+	}
+}
+
+static bool
+IsNotNullKey(LoadTable *lt, const char *column)
+{
+	ListCell   *lc;
+
+	if (!lt->key_required)
+		return false;
+	foreach(lc, lt->key)
+	{
+		if (strcmp(lfirst(lc), column) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+IsPresent(LoadTable *lt, const char *column)
+{
+	ListCell   *lc;
+
+	foreach(lc, lt->present)
+	{
+		if (strcmp(lfirst(lc), column) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Which tables to build, with which columns. */
 static void
 PlanTables(LoadState *ls, GtfsZip *zip)
@@ -252,6 +306,7 @@ PlanTables(LoadState *ls, GtfsZip *zip)
 				lt->columns = foreach_delete_current(lt->columns, cc);
 			}
 		}
+		PlanKey(lt);
 		lt->new_name = IndexName(NEW_PREFIX, ft->table_name, "");
 		lt->new_name[strlen(lt->new_name) - 1] = '\0';	/* no trailing "_" */
 		ls->tables = lappend(ls->tables, lt);
@@ -274,7 +329,9 @@ CreateNewTable(LoadState *ls, LoadTable *lt)
 	{
 		GtfsFeedColumn *col = lfirst(lc);
 
-		appendStringInfo(&sql, ", %s %s", quote_identifier(col->name), col->type_name);
+		/* the loader checks required key values itself (see LoadRows) */
+		appendStringInfo(&sql, ", %s %s%s", quote_identifier(col->name), col->type_name,
+						 IsNotNullKey(lt, col->name) ? " NOT NULL" : "");
 	}
 	appendStringInfoChar(&sql, ')');
 	Exec(sql.data);
@@ -347,7 +404,15 @@ LoadRows(LoadState *ls, LoadTable *lt)
 								 source_names);
 	reader->on_reject = CollectReject;
 	reader->reject_arg = ls;
+	/* bulk inserts check no constraint: the reader checks the NOT NULLs */
+	for (int i = 0; i < tupdesc->natts; i++)
+		reader->columns[i].not_null = TupleDescAttr(tupdesc, i)->attnotnull && i >= 2;
 	GtfsReaderOpen(reader);
+	for (int i = 2; i < tupdesc->natts; i++)
+	{
+		if (reader->columns[i].csv_index >= 0)
+			lt->present = lappend(lt->present, pstrdup(reader->columns[i].source_name));
+	}
 
 	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, lt->new_relid);
 	pgstat_progress_update_param(PROGRESS_COPY_COMMAND, PROGRESS_COPY_COMMAND_FROM);
@@ -410,41 +475,27 @@ LoadRows(LoadState *ls, LoadTable *lt)
 /*
  * The reference's primary key as a primary key when all its fields are
  * required, else as a unique index that treats NULLs as equal; an index on
- * every foreign key column that does not lead the key.
+ * every foreign-key column the file has (one it lacks is all NULL), unless
+ * it leads the key.
  */
 static void
 BuildIndexes(LoadState *ls, LoadTable *lt)
 {
 	const GtfsSpecFile *spec = lt->ft->spec;
 	StringInfoData keycols;
-	bool		all_required = true;
-	int			nkey = 0;
-	const char *leading = NULL;
+	ListCell   *lc;
 
 	if (spec == NULL)
 		return;
 
 	initStringInfo(&keycols);
-	for (int pos = 1; pos <= spec->nfields; pos++)
-	{
-		for (int i = 0; i < spec->nfields; i++)
-		{
-			const GtfsSpecField *f = &spec->fields[i];
-
-			if (f->pk_position != pos)
-				continue;
-			appendStringInfo(&keycols, "%s%s", nkey ? ", " : "", quote_identifier(f->name));
-			all_required &= (f->presence == GTFS_PRESENCE_REQUIRED);
-			if (nkey == 0)
-				leading = f->name;
-			nkey++;
-		}
-	}
-
-	if (nkey > 0)
+	foreach(lc, lt->key)
+		appendStringInfo(&keycols, "%s%s", keycols.len ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	if (lt->key != NIL)
 	{
 		SetPhase(ls, "building the primary key of", lt->ft->file);
-		if (all_required)
+		if (lt->key_required)
 			Exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY (%s)",
 						  Qualified(ls, lt->new_name),
 						  quote_identifier(IndexName(NEW_PREFIX, lt->ft->table_name, "pkey")),
@@ -460,7 +511,8 @@ BuildIndexes(LoadState *ls, LoadTable *lt)
 	{
 		const GtfsSpecField *f = &spec->fields[i];
 
-		if (f->foreign_key == NULL || (leading && strcmp(f->name, leading) == 0))
+		if (f->foreign_key == NULL || !IsPresent(lt, f->name) ||
+			(lt->key != NIL && strcmp(f->name, linitial(lt->key)) == 0))
 			continue;
 		Exec(psprintf("CREATE INDEX %s ON %s (%s)",
 					  quote_identifier(IndexName(NEW_PREFIX, lt->ft->table_name,

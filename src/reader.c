@@ -323,6 +323,27 @@ Reject(GtfsReader *r, GtfsColumn *col, const GtfsCsvField *field,
 		r->on_reject(r->reject_arg, r, &rej);
 }
 
+/* A key column without a value: an error, or a rejected row (false). */
+static bool
+MissingKeyValue(GtfsReader *r, GtfsColumn *col, bool skip)
+{
+	GtfsConvertError err = {0};
+	GtfsCsvField empty = {(char *) "", 0};
+
+	r->current = col;
+	r->current_value = "";
+	err.sqlstate = ERRCODE_NOT_NULL_VIOLATION;
+	err.message = psprintf("missing value in column \"%s\", part of the primary key",
+						   col->source_name);
+	if (!skip)
+		ereport(ERROR,
+				(errcode(err.sqlstate),
+				 errmsg_internal("%s", err.message),
+				 errdetail("The GTFS reference requires a value in every row of this column.")));
+	Reject(r, col, &empty, &err);
+	return false;
+}
+
 /*
  * GtfsReaderNext: the next row's values (allocated in the current memory
  * context), or false at the end.  Columns not asked for come back NULL.
@@ -360,7 +381,15 @@ GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
 			GtfsConvertError err = {0};
 
 			if (idx < 0 || idx >= rec->nfields || rec->fields[idx].len == 0)
-				continue;		/* empty means absent in GTFS */
+			{
+				/* empty means absent in GTFS, which a key column cannot be */
+				if (col->not_null && !MissingKeyValue(r, col, skip))
+				{
+					ok = false;
+					break;
+				}
+				continue;
+			}
 			f = &rec->fields[idx];
 			r->current = col;
 			r->current_value = f->data;

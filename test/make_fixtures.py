@@ -392,6 +392,13 @@ def duplicate_key():
     return zip_bytes(files)
 
 
+def empty_key():
+    files = base_files()
+    files["stop_times.txt"] = csv_text(
+        with_cell(STOP_TIMES, 4, "stop_sequence", "")).encode("utf-8")
+    return zip_bytes(files)
+
+
 FIXTURES = {
     "minimal.zip": minimal,
     "bom_crlf.zip": bom_crlf,
@@ -413,6 +420,7 @@ FIXTURES = {
     "missing_trips.zip": missing_trips,
     "duplicate_key.zip": duplicate_key,
     "dst_days.zip": dst_days,
+    "empty_key.zip": empty_key,
 }
 
 
