@@ -63,12 +63,21 @@ SELECT pg_temp.seen('/versioned/city');
 SELECT count(*) AS stops, bool_and(load_id = (SELECT load_id FROM first_load)) AS same_load
 FROM gtfs_stage_city.stops;
 
--- changed: a new ETag with new bytes reloads
+-- changed: a new ETag with new bytes reloads; a view on a staging table
+-- follows the swap, and a grant on it is kept
+CREATE VIEW public.city_stop_names AS SELECT stop_id, stop_name FROM gtfs_stage_city.stops;
+CREATE ROLE gtfs_city_reader;
+GRANT SELECT ON gtfs_stage_city.stops TO gtfs_city_reader;
 SELECT pg_temp.fixture('/control/set-version?name=city&path=changed.zip');
 CALL gtfs_refresh('city');
 SELECT * FROM pg_temp.last_run('city');
 SELECT count(*) AS stops, bool_and(load_id > (SELECT load_id FROM first_load)) AS new_load
 FROM gtfs_stage_city.stops;
+SELECT count(*) AS stops_in_view FROM public.city_stop_names;
+SELECT has_table_privilege('gtfs_city_reader', 'gtfs_stage_city.stops', 'SELECT') AS still_granted;
+DROP VIEW public.city_stop_names;
+REVOKE ALL ON gtfs_stage_city.stops FROM gtfs_city_reader;
+DROP ROLE gtfs_city_reader;
 SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
 WHERE f.name = 'city';
 -- a new ETag over the same bytes changes nothing

@@ -539,8 +539,10 @@ BuildTable(LoadState *ls, LoadTable *lt)
 	ReportActivity(ls, psprintf("indexing %s", lt->ft->file));
 	BuildIndexes(ls, lt);
 
+	/* an empty table for a file the feed lacks needs no statistics */
 	SetPhase(ls, "analyzing", lt->ft->file);
-	Exec(psprintf("ANALYZE %s", Qualified(ls, lt->new_name)));
+	if (lt->ft->in_feed)
+		Exec(psprintf("ANALYZE %s", Qualified(ls, lt->new_name)));
 	Exec(psprintf("COMMENT ON TABLE %s IS %s", Qualified(ls, lt->new_name),
 				  quote_literal_cstr(psprintf(TABLE_COMMENT_TAG "%s of feed %s, load " INT64_FORMAT "%s",
 											  lt->ft->file, ls->feed->name, ls->load_id,
@@ -620,69 +622,95 @@ LockOldTables(LoadState *ls)
 		Exec(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", locklist.data));
 }
 
+/* "{1,2,3}": an array literal of the relations' oids, old or new */
+static Datum
+OidArray(LoadState *ls, bool old)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	foreach(lc, ls->tables)
+	{
+		LoadTable  *lt = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%u", foreach_current_index(lc) ? "," : "",
+						 old ? get_relname_relid(lt->ft->table_name, ls->nspid) :
+						 lt->new_relid);
+	}
+	appendStringInfoChar(&buf, '}');
+	return CStringGetTextDatum(buf.data);
+}
+
 /*
- * Rename each new table into place.  Views on an old table are re-created on
- * the new one (their text was taken with an empty search_path, so every name
- * in it is qualified); grants on the old table are repeated on the new.
+ * Rename each new table into place, dropping the old.  Views on an old table
+ * are re-created on the new one (their text is taken with an empty
+ * search_path, so every name in it is qualified); grants on an old table are
+ * repeated on the new.  A few catalog queries serve every table at once.
  */
 static void
 RenameTables(LoadState *ls)
 {
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2] = {OidArray(ls, true), OidArray(ls, false)};
+	List	   *grants;
+	List	   *views;
+	StringInfoData drops;
 	ListCell   *lc;
 
+	grants = QueryStrings("SELECT format('GRANT %s ON %s TO %s%s', a.privilege_type, "
+						  "  m.new::regclass, "
+						  "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+						  "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+						  "FROM unnest($1::oid[], $2::oid[]) AS m(old, new) "
+						  "JOIN pg_catalog.pg_class c ON c.oid = m.old, "
+						  "  pg_catalog.aclexplode(c.relacl) a "
+						  "LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee "
+						  "WHERE a.grantee <> c.relowner",
+						  2, argtypes, args);
+	views = QueryStrings("SELECT DISTINCT format('CREATE OR REPLACE VIEW %s%s AS %s', "
+						 "  v.oid::regclass, "
+						 "  CASE WHEN v.reloptions IS NOT NULL "
+						 "       THEN ' WITH (' || array_to_string(v.reloptions, ', ') || ')' "
+						 "       ELSE '' END, "
+						 "  pg_catalog.pg_get_viewdef(v.oid)) "
+						 "FROM pg_catalog.pg_depend d "
+						 "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+						 "JOIN pg_catalog.pg_class v ON v.oid = r.ev_class "
+						 "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+						 "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "  AND d.refobjid = ANY ($1::oid[]) AND v.relkind = 'v'",
+						 1, argtypes, args);
+	ExecAll(grants);			/* a privilege goes along through the renames */
+
+	initStringInfo(&drops);
 	foreach(lc, ls->tables)
 	{
 		LoadTable  *lt = lfirst(lc);
-		Oid			old_relid = get_relname_relid(lt->ft->table_name, ls->nspid);
 		char	   *old_name = IndexName(OLD_PREFIX, lt->ft->table_name, "x");
-		List	   *views = NIL;
-		List	   *grants;
-		Oid			argtypes[2] = {OIDOID, OIDOID};
-		Datum		args[2] = {ObjectIdGetDatum(old_relid),
-		ObjectIdGetDatum(lt->new_relid)};
 
 		CHECK_FOR_INTERRUPTS();
-		if (OidIsValid(old_relid))
+		if (OidIsValid(get_relname_relid(lt->ft->table_name, ls->nspid)))
 		{
-			views = QueryStrings("SELECT DISTINCT format('CREATE OR REPLACE VIEW %s%s AS %s', "
-								 "  v.oid::regclass, "
-								 "  CASE WHEN v.reloptions IS NOT NULL "
-								 "       THEN ' WITH (' || array_to_string(v.reloptions, ', ') || ')' "
-								 "       ELSE '' END, "
-								 "  pg_catalog.pg_get_viewdef(v.oid)) "
-								 "FROM pg_catalog.pg_depend d "
-								 "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
-								 "JOIN pg_catalog.pg_class v ON v.oid = r.ev_class "
-								 "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-								 "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-								 "  AND d.refobjid = $1 AND r.ev_class <> $1 AND v.relkind = 'v'",
-								 1, argtypes, args);
-			grants = QueryStrings("SELECT format('GRANT %s ON %s TO %s%s', a.privilege_type, "
-								  "  $2::regclass, "
-								  "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
-								  "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-								  "FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
-								  "LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee "
-								  "WHERE c.oid = $1 AND a.grantee <> c.relowner",
-								  2, argtypes, args);
-			ExecAll(grants);	/* a privilege goes along through the rename */
 			Exec(psprintf("ALTER TABLE %s RENAME TO %s", Qualified(ls, lt->ft->table_name),
 						  quote_identifier(old_name)));
+			appendStringInfo(&drops, "%s%s", drops.len ? ", " : "", Qualified(ls, old_name));
 		}
 		Exec(psprintf("ALTER TABLE %s RENAME TO %s", Qualified(ls, lt->new_name),
 					  quote_identifier(lt->ft->table_name)));
-		ExecAll(views);
-		if (OidIsValid(old_relid))
-			Exec(psprintf("DROP TABLE %s", Qualified(ls, old_name)));
-
-		/* the new table's indexes take the names the old ones had */
-		ExecAll(QueryStrings("SELECT format('ALTER INDEX %s RENAME TO %I', c.oid::regclass, "
-							 "  substr(c.relname, 6)) "
-							 "FROM pg_catalog.pg_index i "
-							 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-							 "WHERE i.indrelid = $2 AND c.relname LIKE '\\_new\\_%'",
-							 2, argtypes, args));
 	}
+	ExecAll(views);
+	if (drops.len > 0)
+		Exec(psprintf("DROP TABLE %s", drops.data));
+
+	/* the new tables' indexes take the names the old ones had */
+	ExecAll(QueryStrings("SELECT format('ALTER INDEX %s RENAME TO %I', c.oid::regclass, "
+						 "  substr(c.relname, 6)) "
+						 "FROM pg_catalog.pg_index i "
+						 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+						 "WHERE i.indrelid = ANY ($2::oid[]) AND c.relname LIKE '\\_new\\_%'",
+						 2, argtypes, args));
 }
 
 /* Swap the new tables in for the old. */
