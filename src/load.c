@@ -10,8 +10,10 @@
  * transaction: readers see the old load or the new one, never a mix, and
  * the old tables are locked only for the renames at the end.
  *
- * Staging tables start with two columns, feed_id and load_id, so every row
- * can be traced to its feed and load.  Every file of the GTFS reference gets
+ * Staging tables have two lineage columns, so every row can be traced to
+ * its feed and load: feed_id first, and load_id last.  load_id is added
+ * after the rows, with the load's number as its default: PostgreSQL keeps
+ * such a default once, in the catalog, instead of in every row.  Every file of the GTFS reference gets
  * a table, empty when the feed lacks the file, so queries and models can
  * rely on them.  Views on staging tables follow the swap, and privileges
  * granted on a table are granted again on its new load.
@@ -322,8 +324,7 @@ CreateNewTable(LoadState *ls, LoadTable *lt)
 	initStringInfo(&sql);
 	/* the check lets a filter on feed_id skip other feeds' tables in views
 	 * that put every feed's staging tables together (gtfs_source) */
-	appendStringInfo(&sql, "CREATE TABLE %s (feed_id integer NOT NULL CHECK (feed_id = %d), "
-					 "load_id bigint NOT NULL",
+	appendStringInfo(&sql, "CREATE TABLE %s (feed_id integer NOT NULL CHECK (feed_id = %d)",
 					 Qualified(ls, lt->new_name), ls->feed->feed_id);
 	foreach(lc, lt->columns)
 	{
@@ -393,7 +394,7 @@ LoadRows(LoadState *ls, LoadTable *lt)
 	tupdesc = RelationGetDescr(rel);
 	source_names = palloc0(sizeof(char *) * tupdesc->natts);
 	foreach(lc, lt->columns)
-		source_names[foreach_current_index(lc) + 2] =
+		source_names[foreach_current_index(lc) + 1] =
 			((GtfsFeedColumn *) lfirst(lc))->name;
 
 	topts.file = lt->ft->file;
@@ -406,9 +407,9 @@ LoadRows(LoadState *ls, LoadTable *lt)
 	reader->reject_arg = ls;
 	/* bulk inserts check no constraint: the reader checks the NOT NULLs */
 	for (int i = 0; i < tupdesc->natts; i++)
-		reader->columns[i].not_null = TupleDescAttr(tupdesc, i)->attnotnull && i >= 2;
+		reader->columns[i].not_null = TupleDescAttr(tupdesc, i)->attnotnull && i >= 1;
 	GtfsReaderOpen(reader);
-	for (int i = 2; i < tupdesc->natts; i++)
+	for (int i = 1; i < tupdesc->natts; i++)
 	{
 		if (reader->columns[i].csv_index >= 0)
 			lt->present = lappend(lt->present, pstrdup(reader->columns[i].source_name));
@@ -438,8 +439,6 @@ LoadRows(LoadState *ls, LoadTable *lt)
 		{
 			slot->tts_values[0] = Int32GetDatum(ls->feed->feed_id);
 			slot->tts_isnull[0] = false;
-			slot->tts_values[1] = Int64GetDatum(ls->load_id);
-			slot->tts_isnull[1] = false;
 			ExecStoreVirtualTuple(slot);
 			nslots++;
 			rows++;
@@ -535,6 +534,10 @@ BuildTable(LoadState *ls, LoadTable *lt)
 	SetPhase(ls, "loading", lt->ft->file);
 	ReportActivity(ls, psprintf("loading %s", lt->ft->file));
 	lt->rows = LoadRows(ls, lt);
+
+	/* the load's number, kept once in the catalog rather than in every row */
+	Exec(psprintf("ALTER TABLE %s ADD COLUMN load_id bigint NOT NULL DEFAULT " INT64_FORMAT,
+				  Qualified(ls, lt->new_name), ls->load_id));
 
 	ReportActivity(ls, psprintf("indexing %s", lt->ft->file));
 	BuildIndexes(ls, lt);
