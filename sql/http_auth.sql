@@ -3,19 +3,7 @@
 \getenv port FIXTURE_PORT
 \set base 'http://127.0.0.1:' :port
 SET gtfs_fdw.cache_dir = 'gtfs_fdw_cache_auth_test';
-SELECT set_config('gtfs_test.base', :'base', false) IS NOT NULL AS ok;
-CREATE TEMP TABLE fixture_reply (line text);
-CREATE FUNCTION pg_temp.fixture(path text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    body text;
-BEGIN
-    TRUNCATE fixture_reply;
-    EXECUTE format('COPY fixture_reply FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
-                   format('curl -s --max-time 10 %s',
-                          quote_literal(current_setting('gtfs_test.base') || path)));
-    SELECT string_agg(line, E'\n') INTO body FROM fixture_reply;
-    RETURN CASE WHEN body LIKE '{%' THEN body::jsonb ELSE to_jsonb(body) END;
-END $$;
+\i test/fixture_client.sql
 
 \set auth_url :base '/auth/minimal.zip'
 CREATE SERVER secured FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'auth_url');

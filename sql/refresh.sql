@@ -9,24 +9,7 @@ SET client_min_messages = warning;
 SET gtfs_fdw.cache_dir = 'gtfs_fdw_cache_refresh_test';
 -- the models have a test of their own (models.sql)
 SET gtfs_fdw.refresh_models = off;
-SELECT set_config('gtfs_test.base', :'base', false) IS NOT NULL AS ok;
-CREATE TEMP TABLE fixture_reply (line text);
-CREATE FUNCTION pg_temp.fixture(path text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    body text;
-BEGIN
-    TRUNCATE fixture_reply;
-    EXECUTE format('COPY fixture_reply FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
-                   format('curl -s --max-time 10 %s',
-                          quote_literal(current_setting('gtfs_test.base') || path)));
-    SELECT string_agg(line, E'\n') INTO body FROM fixture_reply;
-    RETURN CASE WHEN body LIKE '{%' THEN body::jsonb ELSE to_jsonb(body) END;
-END $$;
-CREATE FUNCTION pg_temp.seen(path text) RETURNS text LANGUAGE sql AS $$
-    SELECT format('requests=%s conditional=%s not_modified=%s full=%s',
-                  s->>'requests', s->>'conditional', s->>'not_modified', s->>'full')
-    FROM pg_temp.fixture('/stats?path=' || path) s
-$$;
+\i test/fixture_client.sql
 -- the last run of a feed, step by step
 CREATE FUNCTION pg_temp.last_run(feed_name text)
 RETURNS TABLE (step text, status text, message text, sqlstate text) LANGUAGE sql AS $$
