@@ -13,10 +13,10 @@
  * Staging tables have two lineage columns, so every row can be traced to
  * its feed and load: feed_id first, and load_id last.  load_id is added
  * after the rows, with the load's number as its default: PostgreSQL keeps
- * such a default once, in the catalog, instead of in every row.  Every file of the GTFS reference gets
- * a table, empty when the feed lacks the file, so queries and models can
- * rely on them.  Views on staging tables follow the swap, and privileges
- * granted on a table are granted again on its new load.
+ * such a default once, in the catalog, instead of in every row.  Every file
+ * of the GTFS reference gets a table, empty when the feed lacks the file, so
+ * queries and models can rely on them.  Views on staging tables follow the
+ * swap, and privileges granted on a table are granted again on its new load.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -101,7 +101,7 @@ typedef struct LoadState
 	ErrorContextCallback errcb;
 } LoadState;
 
-/* GtfsLoadInit: the loader's settings. */
+/* GtfsLoadInit: the settings of loads and of gtfs_refresh(). */
 void
 GtfsLoadInit(void)
 {
