@@ -54,7 +54,7 @@ if [ -s regression.diffs ]; then
   cat regression.diffs
 fi
 
-for t in ${TESTS:-test/t/[0-9]*.sh}; do
+for t in ${TESTS-test/t/[0-9]*.sh}; do
   say "$t"
   out=$(bash "$t" 2>&1)
   rc=$?
