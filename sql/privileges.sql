@@ -52,6 +52,17 @@ SELECT count(*) FROM gtfs_fdw.cache_entries;  -- ERROR
 SELECT gtfs_fdw.cache_clear();  -- ERROR
 RESET ROLE;
 
+-- loading, refreshing and running models are not for everyone
+SET ROLE gtfs_analyst;
+SELECT gtfs_fdw.add_feed('analyst_feed', 'https://example.org/gtfs.zip');  -- ERROR
+CALL gtfs_refresh();  -- ERROR
+SELECT * FROM gtfs_fdw.run_models();  -- ERROR
+SELECT gtfs_fdw.create_model('my_model', 'SELECT 1');  -- ERROR
+SELECT gtfs_fdw.grant_read_access('gtfs_analyst');  -- ERROR
+-- the GTFS reference stays open to all
+SELECT count(*) > 0 AS has_fields FROM gtfs_fdw.spec_fields;
+RESET ROLE;
+
 DROP FOREIGN TABLE public.loader_agency, public.analyst_routes;
 DROP SERVER analyst_remote, loader_local, admin_local CASCADE;
 REVOKE CREATE ON SCHEMA public FROM gtfs_analyst, gtfs_loader;
