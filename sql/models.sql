@@ -84,6 +84,32 @@ from {{ ref(''fct_route_service_daily'') }}
 group by feed_id, route_id
 $$', '$$', ''), replace => true);
 SELECT kind, model, test, status, failures FROM gtfs_fdw.run_models('route_kpis');
+-- a table model is built aside and swapped in: views on it, grants and
+-- declared indexes carry over to the new table
+CREATE VIEW public.busy_routes AS SELECT feed_id, route_id, trips FROM gtfs_mart.route_kpis WHERE trips > 300;
+CREATE ROLE gtfs_kpi_reader;
+GRANT SELECT ON gtfs_mart.route_kpis TO gtfs_kpi_reader;
+SELECT 'gtfs_mart.route_kpis'::regclass::oid AS kpis_oid \gset
+SELECT gtfs_fdw.create_model('route_kpis', $$
+-- route_kpis: trips per route, tripled
+-- materialized: table
+-- indexes: (route_id); (trips, route_id)
+select feed_id, route_id, 3 * sum(trips) as trips, sum(revenue_hours) as revenue_hours
+from {{ ref('fct_route_service_daily') }}
+group by feed_id, route_id
+$$, replace => true);
+SELECT kind, model, status, rows FROM gtfs_fdw.run_models('route_kpis');
+SELECT 'gtfs_mart.route_kpis'::regclass::oid <> :kpis_oid AS built_aside;
+SELECT f.name, b.route_id, b.trips FROM public.busy_routes b JOIN gtfs_fdw.feeds f USING (feed_id) ORDER BY 1, 2;
+SELECT has_table_privilege('gtfs_kpi_reader', 'gtfs_mart.route_kpis', 'SELECT') AS reader_keeps_select;
+SELECT indexrelid::regclass AS index, gtfs_fdw.index_columns(indexrelid) AS columns
+FROM pg_index WHERE indrelid = 'gtfs_mart.route_kpis'::regclass ORDER BY 1::text;
+SELECT relname FROM pg_class WHERE relnamespace = 'gtfs_mart'::regnamespace
+  AND (relname LIKE '\_new\_%' OR relname LIKE '\_old\_%');
+DROP VIEW public.busy_routes;
+REVOKE ALL ON gtfs_mart.route_kpis FROM gtfs_kpi_reader;
+DROP ROLE gtfs_kpi_reader;
+
 -- a test that cannot run is an error too
 SELECT gtfs_fdw.create_model('broken_test', $$
 -- tests: sql bad: select * from {{ this }} where no_such_column > 0
@@ -118,6 +144,21 @@ $$);
 SELECT kind, model, status, rows FROM gtfs_fdw.run_models('stop_names');
 SELECT kind, model, status, rows FROM gtfs_fdw.run_models('stop_names', feed => 'south');
 SELECT count(*), count(DISTINCT (feed_id, stop_id)) FROM gtfs_mart.stop_names;
+-- an incremental table gets the indexes its model declares; an index it
+-- no longer declares is dropped, one added by hand stays
+CREATE INDEX stop_names_by_hand ON gtfs_mart.stop_names (name);
+UPDATE gtfs_fdw.models SET indexes = '{"name, feed_id", stop_id}' WHERE name = 'stop_names';
+SELECT status FROM gtfs_fdw.run_models('stop_names', feed => 'south');
+SELECT gtfs_fdw.index_columns(indexrelid) AS columns, obj_description(indexrelid, 'pg_class') AS comment
+FROM pg_index WHERE indrelid = 'gtfs_mart.stop_names'::regclass ORDER BY 1;
+UPDATE gtfs_fdw.models SET indexes = '{stop_id}' WHERE name = 'stop_names';
+SELECT status FROM gtfs_fdw.run_models('stop_names', feed => 'south');
+SELECT gtfs_fdw.index_columns(indexrelid) AS columns, obj_description(indexrelid, 'pg_class') AS comment
+FROM pg_index WHERE indrelid = 'gtfs_mart.stop_names'::regclass ORDER BY 1;
+-- an index on a column the model does not have fails the run
+UPDATE gtfs_fdw.models SET indexes = '{stop_code}' WHERE name = 'stop_names';
+SELECT kind, status, message FROM gtfs_fdw.run_models('stop_names');
+UPDATE gtfs_fdw.models SET indexes = '{}' WHERE name = 'stop_names';
 
 -- a view model whose columns change is created anew
 SELECT gtfs_fdw.create_model('agency_names', $$ select feed_id, agency_name from {{ ref('dim_agency') }} $$);
@@ -133,6 +174,10 @@ SELECT gtfs_fdw.create_model('Bad Name', $$ select 1 $$);  -- ERROR
 SELECT gtfs_fdw.create_model('odd', $$ select 1 $$, materialized => 'ephemeral');  -- ERROR
 SELECT gtfs_fdw.create_model('odd', $$ select 1 $$, tests => ARRAY['unique feed_id']);  -- ERROR
 SELECT gtfs_fdw.create_model('odd', $$ select 1 $$, materialized => 'incremental', incremental_strategy => 'merge');  -- ERROR
+SELECT gtfs_fdw.create_model('odd', $$ select 1 as x $$, indexes => ARRAY['x', 'x; "Y"']);  -- ERROR
+SELECT gtfs_fdw.create_model('odd', $$
+-- indexes: (x), (y)
+select 1 as x, 2 as y $$);  -- ERROR
 SELECT gtfs_fdw.create_model('route_kpis', $$ select 1 $$);  -- ERROR
 SELECT gtfs_fdw.create_model('dim_stop', $$ select 1 $$, replace => true);  -- ERROR
 SELECT gtfs_fdw.drop_model('dim_stop');  -- ERROR

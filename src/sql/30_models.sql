@@ -18,6 +18,7 @@ CREATE TABLE gtfs_fdw.models (
     description          text,
     tags                 text[] NOT NULL DEFAULT '{}',
     unique_key           text[],
+    indexes              text[] NOT NULL DEFAULT '{}',   -- each 'column, column'
     incremental_strategy text NOT NULL DEFAULT 'delete+insert'
                          CHECK (incremental_strategy IN ('delete+insert', 'merge')),
     tests                jsonb NOT NULL DEFAULT '[]',
@@ -65,7 +66,14 @@ COMMENT ON TABLE gtfs_fdw.test_results IS 'One row per data test per run: pass, 
 CREATE FUNCTION gtfs_fdw.service_time(service_date date, timezone text, t interval)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT ((service_date + time '12:00') AT TIME ZONE timezone) - interval '12 hours' + t $$;
+-- The arithmetic is done on UTC wall-clock time (timestamp without time
+-- zone), whose operators are immutable, so that the planner inlines the
+-- function instead of calling it once per row: timestamptz +/- interval is
+-- only stable, and an IMMUTABLE function using it is never inlined.
+AS $$
+    SELECT ((((service_date + time '12:00') AT TIME ZONE timezone) AT TIME ZONE 'UTC')
+            - interval '12 hours' + t) AT TIME ZONE 'UTC'
+$$;
 COMMENT ON FUNCTION gtfs_fdw.service_time(date, text, interval) IS
   'the instant of a GTFS time on a service day: noon minus 12h in the time zone, plus the time';
 
@@ -141,11 +149,41 @@ AS $$
     END
 $$;
 
+-- A model's declared indexes as 'column, column' lists, checked: each
+-- column an unquoted lower-case identifier.
+CREATE FUNCTION gtfs_fdw.normalize_indexes(model text, indexes text[]) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    idx text;
+    col text;
+    result text[] := '{}';
+    cols text[];
+BEGIN
+    FOREACH idx IN ARRAY coalesce(indexes, '{}') LOOP
+        cols := ARRAY(SELECT btrim(c) FROM unnest(string_to_array(btrim(idx, ' ()'), ',')) c);
+        FOREACH col IN ARRAY cols LOOP
+            IF col !~ '^[a-z_][a-z0-9_]*$' THEN
+                RAISE EXCEPTION 'invalid index "%" for model "%"', idx, model
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('"%s" is not a column name.', col),
+                          HINT = 'List an index''s columns separated by commas, indexes separated by semicolons: -- indexes: (service_date); (route_id, service_date)';
+            END IF;
+        END LOOP;
+        IF array_to_string(cols, ', ') <> ALL (result) THEN
+            result := result || array_to_string(cols, ', ');
+        END IF;
+    END LOOP;
+    RETURN result;
+END $$;
+
 -- Register or replace a model from its SQL file: the header comments say
 -- how to build and test it, the body is the SELECT.
 --   -- <name>: <description>
 --   -- materialized: view | table | incremental
 --   -- unique_key: feed_id, trip_id
+--   -- indexes: (service_date); (route_id, service_date)
 --   -- incremental_strategy: delete+insert | merge
 --   -- tags: marts, facts
 --   -- tests: unique(feed_id, trip_id); not_null(trip_id); warn accepted_values(x: 1, 2)
@@ -163,7 +201,8 @@ CREATE FUNCTION gtfs_fdw.create_model(
     description          text DEFAULT NULL,
     replace              boolean DEFAULT false,
     builtin              boolean DEFAULT false,
-    validate             boolean DEFAULT true)
+    validate             boolean DEFAULT true,
+    indexes              text[] DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -176,6 +215,7 @@ DECLARE
     h_tags text[] := '{}';
     h_tests jsonb := '[]';
     h_key text[];
+    h_indexes text[] := '{}';
     h_strategy text;
     h_description text;
     h_columns jsonb := '{}';
@@ -218,6 +258,9 @@ BEGIN
                                      WHERE btrim(t) <> '');
             WHEN kv[1] = 'unique_key' THEN
                 h_key := (SELECT array_agg(btrim(k)) FROM unnest(string_to_array(kv[2], ',')) k);
+            WHEN kv[1] = 'indexes' THEN
+                h_indexes := h_indexes || ARRAY(SELECT btrim(i, ' ()') FROM unnest(string_to_array(kv[2], ';')) i
+                                                WHERE btrim(i, ' ()') <> '');
             WHEN kv[1] = 'incremental_strategy' THEN h_strategy := btrim(kv[2]);
             WHEN kv[1] = 'tests' AND kv[2] ~* '^\s*(warn\s+)?sql\s' THEN
                 -- a SQL test takes the whole line
@@ -259,6 +302,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Use delete+insert or merge.';
     END IF;
     h_key := coalesce(unique_key, h_key);
+    h_indexes := gtfs_fdw.normalize_indexes(name, coalesce(indexes, h_indexes));
     IF h_materialized = 'incremental' AND h_strategy = 'merge' AND h_key IS NULL THEN
         RAISE EXCEPTION 'incremental model "%" with the merge strategy needs a unique_key', name
             USING ERRCODE = 'invalid_parameter_value';
@@ -276,16 +320,17 @@ BEGIN
     END IF;
 
     INSERT INTO gtfs_fdw.models AS m (name, layer, materialized, sql, description, tags,
-                                      unique_key, incremental_strategy, tests, columns,
-                                      depends_on, builtin)
+                                      unique_key, indexes, incremental_strategy, tests,
+                                      columns, depends_on, builtin)
     VALUES (name, h_layer, h_materialized, sql,
             coalesce(create_model.description, h_description),
-            coalesce(create_model.tags, h_tags), h_key, h_strategy, h_tests, h_columns,
-            deps, builtin)
+            coalesce(create_model.tags, h_tags), h_key, h_indexes, h_strategy, h_tests,
+            h_columns, deps, builtin)
     ON CONFLICT ON CONSTRAINT models_pkey DO UPDATE
       SET layer = excluded.layer, materialized = excluded.materialized, sql = excluded.sql,
           description = excluded.description, tags = excluded.tags,
-          unique_key = excluded.unique_key, incremental_strategy = excluded.incremental_strategy,
+          unique_key = excluded.unique_key, indexes = excluded.indexes,
+          incremental_strategy = excluded.incremental_strategy,
           tests = excluded.tests, columns = excluded.columns, depends_on = excluded.depends_on;
 
     cycle := CASE WHEN validate THEN gtfs_fdw.model_cycle() END;
@@ -298,7 +343,7 @@ BEGIN
     END IF;
     RETURN gtfs_fdw.model_relation(name);
 END $$;
-COMMENT ON FUNCTION gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean, text[]) IS
   'registers a model (a SELECT using {{ ref() }} and {{ source() }}); returns the relation it builds';
 
 CREATE FUNCTION gtfs_fdw.drop_model(name text, drop_relation boolean DEFAULT true)
@@ -447,391 +492,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.refresh_sources() IS 're-creates the gtfs_source views over the staging tables of every feed';
 
--- A model's SQL with its references resolved.
-CREATE FUNCTION gtfs_fdw.compile_model(model text, sql text DEFAULT NULL) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    m gtfs_fdw.models;
-    out text;
-    r text[];
-    bad text;
-BEGIN
-    SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = model;
-    out := coalesce(sql, m.sql);
-    FOR r IN SELECT DISTINCT x FROM regexp_matches(out, '\{\{\s*ref\(\s*[''"]([^''"]+)[''"]\s*\)\s*\}\}', 'g') x LOOP
-        IF gtfs_fdw.model_relation(r[1]) IS NULL THEN
-            RAISE EXCEPTION 'model "%" refers to unknown model "%"', model, r[1]
-                USING ERRCODE = 'undefined_object';
-        END IF;
-        out := regexp_replace(out, '\{\{\s*ref\(\s*[''"]' || r[1] || '[''"]\s*\)\s*\}\}',
-                              gtfs_fdw.model_relation(r[1]), 'g');
-    END LOOP;
-    FOR r IN SELECT DISTINCT x FROM regexp_matches(out,
-             '\{\{\s*source\(\s*[''"]([^''"]+)[''"]\s*,\s*[''"]([^''"]+)[''"]\s*\)\s*\}\}', 'g') x LOOP
-        IF r[1] <> 'gtfs' OR NOT EXISTS (SELECT FROM gtfs_fdw.spec_files s WHERE s.file = r[2] || '.txt') THEN
-            RAISE EXCEPTION 'model "%" reads unknown source "%.%"', model, r[1], r[2]
-                USING ERRCODE = 'undefined_object',
-                      HINT = 'Sources are source(''gtfs'', <file of the GTFS reference without .txt>), such as source(''gtfs'', ''stops'').';
-        END IF;
-        out := regexp_replace(out, '\{\{\s*source\(\s*[''"]' || r[1] || '[''"]\s*,\s*[''"]' || r[2] || '[''"]\s*\)\s*\}\}',
-                              format('gtfs_source.%I', r[2]), 'g');
-    END LOOP;
-    out := regexp_replace(out, '\{\{\s*this\s*\}\}', coalesce(gtfs_fdw.model_relation(model), ''), 'g');
-    bad := substring(out FROM '\{\{[^}]*\}\}');
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'model "%" uses unknown template %', model, bad
-            USING ERRCODE = 'syntax_error',
-                  HINT = 'Models know {{ ref(''model'') }}, {{ source(''gtfs'', ''file'') }} and {{ this }}.';
-    END IF;
-    -- a trailing semicolon would end the statement it is wrapped into
-    RETURN regexp_replace(out, ';\s*$', '');
-END $$;
-COMMENT ON FUNCTION gtfs_fdw.compile_model(text, text) IS 'a model''s SQL with {{ ref() }}, {{ source() }} and {{ this }} resolved';
-
--- The output columns of a query, as "name type" pairs, via a throwaway table.
-CREATE FUNCTION gtfs_fdw.query_columns(query text) RETURNS text[]
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cols text[];
-BEGIN
-    DROP TABLE IF EXISTS pg_temp.gtfs_model_shape;
-    EXECUTE format('CREATE TEMP TABLE gtfs_model_shape AS %s WITH NO DATA', query);
-    SELECT array_agg(format('%I %s', attname, format_type(atttypid, atttypmod)) ORDER BY attnum)
-    INTO cols FROM pg_attribute
-    WHERE attrelid = 'pg_temp.gtfs_model_shape'::regclass AND attnum > 0 AND NOT attisdropped;
-    DROP TABLE pg_temp.gtfs_model_shape;
-    RETURN cols;
-END $$;
-
-CREATE FUNCTION gtfs_fdw.relation_columns(rel text) RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT array_agg(format('%I %s', attname, format_type(atttypid, atttypmod)) ORDER BY attnum)
-    FROM pg_attribute WHERE attrelid = rel::regclass AND attnum > 0 AND NOT attisdropped
-$$;
-
--- Build one model; returns the rows written (NULL for a view).  With a
--- feed_id, incremental models rebuild only that feed's rows.
-CREATE FUNCTION gtfs_fdw.build_model(m gtfs_fdw.models, feed_id integer DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    rel text := gtfs_fdw.model_relation(m.name);
-    compiled text := gtfs_fdw.compile_model(m.name);
-    cols text[];
-    names text;
-    has_feed boolean;
-    scoped boolean;
-    n bigint;
-    c record;
-BEGIN
-    IF m.materialized = 'view' THEN
-        BEGIN
-            EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', rel, compiled);
-        EXCEPTION WHEN invalid_table_definition OR feature_not_supported THEN
-            -- its columns changed: start over (models that use it are rebuilt after it)
-            EXECUTE format('DROP VIEW %s CASCADE', rel);
-            EXECUTE format('CREATE VIEW %s AS %s', rel, compiled);
-        END;
-        n := NULL;
-    ELSE
-        cols := gtfs_fdw.query_columns(compiled);
-        has_feed := '"feed_id" integer' = ANY (cols) OR 'feed_id integer' = ANY (cols);
-        scoped := feed_id IS NOT NULL AND m.materialized = 'incremental' AND has_feed;
-        IF to_regclass(rel) IS NOT NULL AND gtfs_fdw.relation_columns(rel) IS DISTINCT FROM cols THEN
-            RAISE NOTICE 'model "%": its columns changed; % is created anew', m.name, rel;
-            EXECUTE format('DROP TABLE %s CASCADE', rel);
-        END IF;
-        IF to_regclass(rel) IS NULL THEN
-            EXECUTE format('CREATE TABLE %s (%s)', rel, array_to_string(cols, ', '));
-            IF m.unique_key IS NOT NULL THEN
-                EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (%s)', rel,
-                               (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k));
-            END IF;
-            IF has_feed AND (m.unique_key IS NULL OR m.unique_key[1] <> 'feed_id') THEN
-                EXECUTE format('CREATE INDEX ON %s (feed_id)', rel);
-            END IF;
-            scoped := false;    -- a new table gets every feed's rows
-        END IF;
-        SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO names
-        FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-
-        IF NOT scoped THEN
-            -- every row anew, in this transaction: readers see the old rows
-            -- until it commits, and the table keeps its identity
-            EXECUTE format('DELETE FROM %s', rel);
-            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model', rel, names, names, compiled);
-        ELSIF m.incremental_strategy = 'delete+insert' THEN
-            EXECUTE format('DELETE FROM %s WHERE feed_id = %s', rel, feed_id);
-            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s',
-                           rel, names, names, compiled, feed_id);
-        ELSE
-            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s '
-                           'ON CONFLICT (%s) DO UPDATE SET %s',
-                           rel, names, names, compiled, feed_id,
-                           (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k),
-                           (SELECT string_agg(format('%1$I = excluded.%1$I', a.attname), ', ')
-                            FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0
-                              AND NOT a.attisdropped AND a.attname <> ALL (m.unique_key)));
-        END IF;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        EXECUTE format('ANALYZE %s', rel);
-    END IF;
-
-    EXECUTE format('COMMENT ON %s %s IS %L', CASE m.materialized WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END,
-                   rel, m.description);
-    FOR c IN SELECT key, value FROM jsonb_each_text(m.columns) LOOP
-        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', rel, c.key, c.value);
-    END LOOP;
-    RETURN n;
-END $$;
-
--- The query returning a test's failing rows.
-CREATE FUNCTION gtfs_fdw.test_query(m gtfs_fdw.models, t jsonb, feed_id integer DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    rel text := gtfs_fdw.model_relation(m.name);
-    this text := rel;
-    cols text[] := ARRAY(SELECT jsonb_array_elements_text(t->'columns'));
-    qcols text;
-BEGIN
-    -- a feed's run tests that feed's rows
-    IF feed_id IS NOT NULL AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel::regclass
-                                       AND a.attname = 'feed_id' AND NOT a.attisdropped) THEN
-        this := format('(SELECT * FROM %s WHERE feed_id = %s)', rel, feed_id);
-    END IF;
-    qcols := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
-    CASE t->>'type'
-        WHEN 'not_null' THEN
-            RETURN format('SELECT * FROM %s t WHERE %s', this,
-                          (SELECT string_agg(format('t.%I IS NULL', c), ' OR ') FROM unnest(cols) c));
-        WHEN 'unique' THEN
-            RETURN format('SELECT %s, count(*) AS n FROM %s t WHERE %s GROUP BY %s HAVING count(*) > 1',
-                          qcols, this,
-                          (SELECT string_agg(format('t.%I IS NOT NULL', c), ' AND ') FROM unnest(cols) c),
-                          qcols);
-        WHEN 'accepted_values' THEN
-            RETURN format('SELECT * FROM %s t WHERE t.%I IS NOT NULL AND t.%I NOT IN (%s)',
-                          this, cols[1], cols[1], t->>'values');
-        WHEN 'relationships' THEN
-            RETURN format('SELECT * FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
-                          this,
-                          (SELECT string_agg(format('t.%I IS NOT NULL', c), ' AND ') FROM unnest(cols) c),
-                          gtfs_fdw.model_relation(t->>'to'),
-                          (SELECT string_agg(format('p.%I = t.%I', p, c), ' AND ')
-                           FROM unnest(ARRAY(SELECT jsonb_array_elements_text(t->'to_columns')), cols) AS x(p, c)));
-        WHEN 'sql' THEN
-            -- the author's query over the whole model ({{ this }})
-            RETURN format('SELECT * FROM (%s) t', gtfs_fdw.compile_model(m.name, t->>'sql'));
-    END CASE;
-    RAISE EXCEPTION 'unrecognized test type: %', t->>'type';
-END $$;
-
--- Run models: compile, build in dependency order, test.  All of a run's
--- builds happen in one subtransaction, so a failure (an error, or a failing
--- test of severity error) leaves every model as it was before the run.
--- Returns what happened as a jsonb array (for gtfs_fdw.log_model_results);
--- never raises for a model's failure.
-CREATE FUNCTION gtfs_fdw.run_models_json(selector text DEFAULT NULL, feed_id integer DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    results jsonb := '[]';
-    picked record;
-    m gtfs_fdw.models;
-    t jsonb;
-    q text;
-    n bigint;
-    t0 timestamptz;
-    v_status text;
-    v_failed boolean := false;
-    v_message text;
-    v_state text;
-    v_current text;
-BEGIN
-    PERFORM gtfs_fdw.select_models(selector);   -- a bad selector is the caller's error
-
-    BEGIN
-        PERFORM gtfs_fdw.refresh_sources();
-        FOR picked IN SELECT * FROM gtfs_fdw.select_models(selector) LOOP
-            SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = picked.name;
-            v_current := m.name;
-            t0 := clock_timestamp();
-            n := gtfs_fdw.build_model(m, feed_id);
-            results := results || jsonb_build_object('kind', 'model', 'model', m.name,
-                'materialized', m.materialized, 'status', 'ok', 'rows', n,
-                'started_at', t0, 'finished_at', clock_timestamp());
-
-            FOR t IN SELECT value FROM jsonb_array_elements(m.tests) LOOP
-                q := NULL;
-                BEGIN
-                    q := gtfs_fdw.test_query(m, t, feed_id);
-                    EXECUTE format('SELECT count(*) FROM (%s) f', q) INTO n;
-                    v_status := CASE WHEN n = 0 THEN 'pass'
-                                     WHEN t->>'severity' = 'warn' THEN 'warn' ELSE 'fail' END;
-                    v_message := CASE WHEN n > 0 THEN format('%s failing rows', n) END;
-                EXCEPTION WHEN OTHERS THEN
-                    GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-                    v_status := 'error';
-                    n := NULL;
-                END;
-                results := results || jsonb_build_object('kind', 'test', 'model', m.name,
-                    'test', gtfs_fdw.test_name(t), 'severity', t->>'severity', 'status', v_status,
-                    'failures', n, 'message', v_message, 'sql', q);
-                IF v_status IN ('fail', 'error') THEN
-                    v_failed := true;
-                END IF;
-            END LOOP;
-            IF v_failed THEN
-                RAISE EXCEPTION 'a test of model "%" failed', m.name USING ERRCODE = 'check_violation';
-            END IF;
-        END LOOP;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
-        IF v_state = '57014' THEN
-            RAISE;              -- a cancel is the caller's, not a model failure
-        END IF;
-        IF NOT v_failed THEN
-            -- the build itself failed
-            results := results || jsonb_build_object('kind', 'model', 'model', v_current,
-                'status', 'failed', 'message', v_message, 'sqlstate', v_state,
-                'started_at', t0, 'finished_at', clock_timestamp());
-        END IF;
-        -- what was built before was undone with the rest; say so
-        results := (SELECT jsonb_agg(CASE WHEN r->>'kind' = 'model' AND r->>'status' = 'ok'
-                                          THEN r || '{"status": "failed", "message": "undone: a later model or test of the run failed"}'
-                                          ELSE r END)
-                    FROM jsonb_array_elements(results) r);
-    END;
-    RETURN results;
-END $$;
-
--- A run's first failure, in words, or NULL if it succeeded.
-CREATE FUNCTION gtfs_fdw.model_failure(results jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE r->>'kind'
-               WHEN 'test' THEN format('test %s of model %s: %s', r->>'test', r->>'model', r->>'message')
-               ELSE format('model %s: %s', r->>'model', r->>'message') END
-    FROM jsonb_array_elements(results) WITH ORDINALITY AS x(r, i)
-    WHERE (r->>'kind' = 'test' AND r->>'status' IN ('fail', 'error'))
-       OR (r->>'kind' = 'model' AND r->>'status' = 'failed'
-           AND r->>'message' NOT LIKE 'undone:%')
-    ORDER BY i LIMIT 1
-$$;
-
--- Run models and log what happened in gtfs_fdw.model_runs and
--- gtfs_fdw.test_results.  With feed, incremental models rebuild only that
--- feed's rows and tests look at that feed's rows.
-CREATE FUNCTION gtfs_fdw.run_models(selector text DEFAULT NULL, feed text DEFAULT NULL)
-RETURNS TABLE (kind text, model text, test text, status text, rows bigint,
-               failures bigint, message text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_feed_id integer;
-    v_run bigint := nextval('gtfs_fdw.run_id_seq');
-    results jsonb;
-    failure text;
-BEGIN
-    IF feed IS NOT NULL THEN
-        SELECT f.feed_id INTO v_feed_id FROM gtfs_fdw.feeds f WHERE f.name = feed;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'feed "%" does not exist', feed USING ERRCODE = 'undefined_object';
-        END IF;
-    END IF;
-    results := gtfs_fdw.run_models_json(selector, v_feed_id);
-    PERFORM gtfs_fdw.log_model_results(v_run, feed, results);
-    failure := gtfs_fdw.model_failure(results);
-    IF failure IS NOT NULL THEN
-        RAISE WARNING 'the model run failed; every model is as it was before the run'
-            USING DETAIL = failure,
-                  HINT = 'gtfs_fdw.test_results and gtfs_fdw.model_runs (run ' || v_run || ') say more.';
-    END IF;
-    RETURN QUERY
-    SELECT r->>'kind', r->>'model', r->>'test', r->>'status', (r->>'rows')::bigint,
-           (r->>'failures')::bigint, r->>'message'
-    FROM jsonb_array_elements(results) r;
-END $$;
-COMMENT ON FUNCTION gtfs_fdw.run_models(text, text) IS
-  'builds and tests the models a selector picks (all by default) in dependency order, all or nothing; with feed, incremental models rebuild only that feed''s rows';
-
-CREATE FUNCTION gtfs_fdw.log_model_results(run_id bigint, feed text, results jsonb)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO gtfs_fdw.model_runs (run_id, model, feed, materialized, started_at, finished_at,
-                                     status, rows, message, sqlstate)
-    SELECT run_id, r->>'model', feed, r->>'materialized',
-           coalesce((r->>'started_at')::timestamptz, now()), (r->>'finished_at')::timestamptz,
-           r->>'status', (r->>'rows')::bigint, r->>'message', r->>'sqlstate'
-    FROM jsonb_array_elements(results) r WHERE r->>'kind' = 'model';
-    INSERT INTO gtfs_fdw.test_results (run_id, model, test, severity, status, failures, message, sql)
-    SELECT run_id, r->>'model', r->>'test', r->>'severity', r->>'status',
-           (r->>'failures')::bigint, r->>'message', r->>'sql'
-    FROM jsonb_array_elements(results) r WHERE r->>'kind' = 'test';
-$$;
-
--- Read access for BI tools: the marts, and what is needed to see them.
-CREATE FUNCTION gtfs_fdw.grant_read_access(role name) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('GRANT USAGE ON SCHEMA gtfs_mart TO %I', role);
-    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA gtfs_mart TO %I', role);
-    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA gtfs_mart GRANT SELECT ON TABLES TO %I', role);
-    -- views over the work schema read through their owner, but a BI tool
-    -- browsing the catalog wants to see the work schema too
-    EXECUTE format('GRANT USAGE ON SCHEMA gtfs_work, gtfs_source TO %I', role);
-END $$;
-COMMENT ON FUNCTION gtfs_fdw.grant_read_access(name) IS 'lets a role (a BI tool''s) read the marts, now and after future runs';
-
--- Departures at a stop in a window of time, quickly: the window bounds the
--- service days the view must look at (a GTFS time is under 48 hours, and
--- a time zone is at most 14 hours away).
-CREATE FUNCTION gtfs_mart.stop_departures(stop_id text, from_time timestamptz, to_time timestamptz,
-                                          feed text DEFAULT NULL)
-RETURNS TABLE (feed_id integer, service_date date, departure_at timestamptz, route_id text,
-               trip_id text, headsign text, stop_sequence integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- planned with the values in hand (EXECUTE), so that the bounds on
-    -- service_date and feed_id prune
-    RETURN QUERY EXECUTE
-    'SELECT e.feed_id, e.service_date, e.departure_at, e.route_id, e.trip_id, e.headsign, e.stop_sequence
-     FROM gtfs_mart.fct_stop_events e
-     WHERE e.stop_id = $1
-       AND e.service_date BETWEEN $2 AND $3
-       AND e.departure_at >= $4 AND e.departure_at < $5
-       AND e.pickup_type <> 1'
-    || CASE WHEN feed IS NULL THEN '' ELSE
-           format(' AND e.feed_id = %s', coalesce((SELECT f.feed_id FROM gtfs_fdw.feeds f
-                                                   WHERE f.name = feed), -1)) END
-    || ' ORDER BY e.departure_at, e.route_id, e.trip_id'
-    USING stop_id, (from_time AT TIME ZONE 'UTC')::date - 3, (to_time AT TIME ZONE 'UTC')::date + 1,
-          from_time, to_time;
-END $$;
-COMMENT ON FUNCTION gtfs_mart.stop_departures(text, timestamptz, timestamptz, text) IS
-  'scheduled departures at a stop between two instants, from gtfs_mart.fct_stop_events';
-
 -- Every model refers only to models that exist, and no cycle.
 CREATE FUNCTION gtfs_fdw.validate_models() RETURNS void
 LANGUAGE plpgsql
@@ -850,24 +510,4 @@ BEGIN
         RAISE EXCEPTION 'the models'' references make a cycle: %', gtfs_fdw.model_cycle()
             USING ERRCODE = 'invalid_recursion';
     END IF;
-END $$;
-
--- Delete a feed's rows from every model table (when the feed is dropped).
-CREATE FUNCTION gtfs_fdw.forget_feed_rows(feed_id integer) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    rel text;
-BEGIN
-    FOR rel IN
-        SELECT gtfs_fdw.model_relation(m.name) FROM gtfs_fdw.models m
-        WHERE m.materialized <> 'view'
-          AND to_regclass(gtfs_fdw.model_relation(m.name)) IS NOT NULL
-          AND EXISTS (SELECT FROM pg_attribute a
-                      WHERE a.attrelid = to_regclass(gtfs_fdw.model_relation(m.name))
-                        AND a.attname = 'feed_id' AND NOT a.attisdropped)
-    LOOP
-        EXECUTE format('DELETE FROM %s WHERE feed_id = $1', rel) USING feed_id;
-    END LOOP;
 END $$;

@@ -15,7 +15,7 @@ REVOKE ALL ON FUNCTION
     gtfs_fdw.drop_feed(text, boolean),
     gtfs_fdw.prune_history(),
     gtfs_fdw.log_steps(gtfs_fdw.feeds, bigint, jsonb),
-    gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean),
+    gtfs_fdw.create_model(text, text, text, text, text[], text[], text[], text, text, boolean, boolean, boolean, text[]),
     gtfs_fdw.drop_model(text, boolean),
     gtfs_fdw.refresh_sources(),
     gtfs_fdw.build_model(gtfs_fdw.models, integer),
