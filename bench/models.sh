@@ -214,7 +214,7 @@ vacuum_models
 # (frame-pointer call stacks) with a function on the stack; not timed
 PERF_FUNCS=(fmgr_sql ExecInsertIndexTuples heap_insert heap_delete XLogInsert analyze_rel)
 declare -A PERF_DESC=(
-  [fmgr_sql]="SQL functions run call by call, not inlined (gtfs_fdw.service_time)"
+  [fmgr_sql]="SQL functions run call by call, not inlined"
   [ExecInsertIndexTuples]="index entries of the inserted rows"
   [heap_insert]="heap inserts"
   [heap_delete]="heap deletes"
@@ -242,9 +242,10 @@ SQL
 fi
 
 # --- what delete + insert costs: each table model, in build order, rebuilt
-# as run_models does it (DELETE every row, then INSERT the model's SELECT
-# into the table and its indexes), and built into a new table instead
-# (INSERT into a table without indexes, then the same indexes).  Each in a
+# as run_models rebuilds an incremental model (DELETE every row, then INSERT
+# the model's SELECT into the table and its indexes), and built into a new
+# table instead, as run_models builds a table model before the swap (INSERT
+# into a table without indexes, then the same indexes).  Each in a
 # transaction of its own, rolled back, after a CHECKPOINT.  Neither runs
 # ANALYZE or the tests, which both ways would run alike.
 say "comparing delete + insert with a build into a new table, model by model"
@@ -395,8 +396,9 @@ echo "  wall: the psql session, from the shell; server: the first statement of t
 echo "  vacuum: VACUUM of the models' tables after the run (the rows it deleted), not part of the run"
 echo
 
-echo "per model, medians in ms, in build order: build (DELETE + INSERT, ANALYZE, comments; a view's"
-echo "CREATE OR REPLACE) from gtfs_fdw.model_runs; tests: from the end of the build to the next model's start"
+echo "per model, medians in ms, in build order: build (an incremental model's DELETE + INSERT, a table model's"
+echo "build aside and swap, then ANALYZE, comments; a view's CREATE OR REPLACE) from gtfs_fdw.model_runs;"
+echo "tests: from the end of the build to the next model's start"
 PERMODEL=$(psql_q -F ' ' -P 'null=-' <<'SQL'
 WITH m AS (
     SELECT r.side, mr.model, mr.materialized, mr.rows, mr.started_at,
@@ -484,8 +486,9 @@ echo "  other: the rest, e.g. commits; FPI: full-page images, in all kinds; (oth
 echo
 
 echo "rebuild of each table model, ms and WAL MB, each in a transaction rolled back (no ANALYZE, no tests):"
-echo "as run_models does it (DELETE, then INSERT into the table with its indexes) against a build into a"
-echo "new table (INSERT into a table without indexes, then CREATE INDEX of the same indexes)"
+echo "as run_models rebuilds an incremental model (DELETE, then INSERT into the table with its indexes)"
+echo "against a build into a new table, as for a table model before its swap (INSERT into a table without"
+echo "indexes, then CREATE INDEX of the same indexes)"
 REBTAB=$(psql_q -F ' ' -P 'null=-' <<'SQL'
 SELECT model, max(rows) FILTER (WHERE how = 'delete_insert' AND step = 'insert'),
        round(sum(ms) FILTER (WHERE how = 'delete_insert' AND step = 'delete')::numeric, 1),
