@@ -75,9 +75,53 @@ gtfs_start_cluster() {
     echo "max_worker_processes = 16"
     for line in "$@"; do echo "$line"; done
   } | as_pg tee -a "$root/pgdata/postgresql.conf" >/dev/null
-  as_pg "$PG_BIN/pg_ctl" -D "$root/pgdata" -l "$root/server.log" -w start >/dev/null ||
-    { tail -n 30 "$root/server.log" >&2; die "the cluster did not start"; }
+  if [ -n "${VALGRIND:-}" ]; then
+    gtfs_start_under_valgrind "$root" "$port"
+  else
+    as_pg "$PG_BIN/pg_ctl" -D "$root/pgdata" -l "$root/server.log" -w start >/dev/null ||
+      { tail -n 30 "$root/server.log" >&2; die "the cluster did not start"; }
+  fi
   export PGHOST=$root PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+}
+
+# VALGRIND=1: run the server and every backend under valgrind's memcheck,
+# one log per process in ROOT/valgrind (PostgreSQL is not built for
+# valgrind, so palloc'd memory is not checked; malloc'd memory and what our
+# code reads and writes is).
+gtfs_start_under_valgrind() {
+  local root=$1 port=$2
+  command -v valgrind >/dev/null || die "VALGRIND=1 needs valgrind (apt-get install valgrind)"
+  mkdir -p "$root/valgrind"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$root/valgrind"
+  as_pg valgrind --quiet --trace-children=yes --leak-check=no --num-callers=40 \
+    --log-file="$root/valgrind/%p.log" \
+    "$PG_BIN/postgres" -D "$root/pgdata" >"$root/server.log" 2>&1 &
+  for _ in $(seq 300); do
+    "$PG_BIN/pg_isready" -q -h "$root" -p "$port" && return 0
+    sleep 0.5
+  done
+  tail -n 30 "$root/server.log" >&2
+  die "the cluster did not start under valgrind"
+}
+
+# The valgrind errors of gtfs_fdw, one block each: those where the first
+# frame in PostgreSQL's own code or in ours (frames in other libraries
+# skipped) is ours.  Errors inside PostgreSQL, which is not built for
+# valgrind, are left out even when our code called it.
+gtfs_valgrind_errors() {
+  local root=$1 ours
+  [ -d "$root/valgrind" ] || return 0
+  ours="gtfs_fdw\\.so|\\(($(cd src && ls -- *.c | sed 's/\.c$//' | paste -sd'|'))\\.c:"
+  awk -v ours="$ours" '
+    function flush() { if (verdict == "ours") printf "%s\n", block; block = ""; verdict = "" }
+    /^==[0-9]+== [A-Z]/ { flush() }
+    /^==[0-9]+== *$/ { flush(); next }
+    / (at|by) 0x[0-9A-F]+: / && verdict == "" {
+      if ($0 ~ ours) verdict = "ours"
+      else if ($0 ~ /lib\/postgresql\/[0-9]+\//) verdict = "postgres"
+    }
+    { block = block $0 "\n" }
+    END { flush() }' "$root"/valgrind/*.log
 }
 
 gtfs_stop_cluster() {

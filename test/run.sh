@@ -69,5 +69,18 @@ for t in ${TESTS-test/t/[0-9]*.sh}; do
   failed=$((failed + nok))
 done
 
+if [ -n "${VALGRIND:-}" ]; then
+  say "valgrind errors in gtfs_fdw"
+  errors=$(gtfs_valgrind_errors "$ROOT")
+  if [ -n "$errors" ]; then
+    printf '%s\n' "$errors"
+    echo "not ok - valgrind found errors in gtfs_fdw (logs in $ROOT/valgrind)"
+    failed=$((failed + 1))
+  else
+    echo "ok - valgrind found no errors in gtfs_fdw"
+    passed=$((passed + 1))
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
