@@ -20,39 +20,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
+. bench/lib.sh
 
-FEED=${1:-../shared/data/gtfs/mta-subway.zip}
-[ -f "$FEED" ] || die "feed not found: $FEED"
-FEED=$(cd "$(dirname "$FEED")" && pwd)/$(basename "$FEED")
+FEED=$(bench_feed "${1:-}")
 RUNS=${RUNS:-3}
-ROOT=${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench_mat}
-PORT=${GTFS_BENCH_PORT:-54396}
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
-if [ -n "${PERF:-}" ]; then
-  command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
-  [ "$(id -u)" -eq 0 ] || die "PERF=1 needs root, to attach perf to a backend"
-fi
-
-gtfs_install_deps
-gtfs_build_install || die "build failed"
+bench_positive RUNS "$RUNS"
+bench_require_perf
 
 # JIT off: ANALYZE and the catalog queries gain nothing from it.
 # Autovacuum off: each load leaves hundreds of thousands of freshly inserted
 # rows, whose vacuum would otherwise run on the same CPUs during the next
 # timed run, whichever side that is.
-gtfs_start_cluster "$ROOT" "$PORT" "jit = off" "autovacuum = off"
-DATA=$ROOT/data
-trap '[ -n "${KEEP_CLUSTER:-}" ] || { gtfs_stop_cluster "$ROOT"; rm -rf "$DATA"; }' EXIT
-gtfs_stage_data "$DATA" "$FEED"
-ZIP=$DATA/$(basename "$FEED")
+bench_start "${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench_mat}" "${GTFS_BENCH_PORT:-54396}" "$FEED" \
+  "jit = off" "autovacuum = off"
 EXTRACT=$DATA/extract       # the reference's unzip
 UNZIP_ONLY=$DATA/unzip_only # unzip alone
-chown -R postgres "$DATA"
-
-psql_q() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ns() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? v[m] : (v[m]+v[m+1])/2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b; else printf "-"}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
 unzip_txt() { unzip -q -o "$ZIP" '*.txt' -d "$1"; } # every .txt member into DIR
 fresh_dir() { rm -rf "$1"; mkdir -m 755 "$1"; }
@@ -63,16 +45,7 @@ MEMSQL="SELECT substring(s FROM 'VmHWM:\s*(\d+)') || ' ' || substring(s FROM 'Rs
 
 # --- the feed, and a first load (not timed) whose tables the reference copies
 say "registering the feed and loading it once"
-psql_q -v zip="$ZIP" <<'SQL' >/dev/null
-CREATE EXTENSION gtfs_fdw;
-SELECT gtfs_fdw.add_feed('bench', url => :'zip');
-SQL
-psql_q -c "SET gtfs_fdw.refresh_models = off" -c "CALL gtfs_refresh('bench', force => true)" 2>/dev/null
-[ "$(psql_q -c "SELECT last_status FROM gtfs_fdw.feeds WHERE name = 'bench'")" = ok ] ||
-  die "the first load failed: $(psql_q -c "SELECT message FROM gtfs_fdw.load_log
-                                           WHERE feed = 'bench' AND step = 'refresh'
-                                           ORDER BY run_id DESC LIMIT 1")"
-STAGE=$(psql_q -c "SELECT staging_schema FROM gtfs_fdw.feeds WHERE name = 'bench'")
+bench_load_feed
 FRESH_MEM=$(psql_q -c "$MEMSQL") # a backend that has loaded nothing
 
 # The staging tables (one per file of the reference), and the file each was

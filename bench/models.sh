@@ -23,39 +23,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
+. bench/lib.sh
 
-FEED=${1:-../shared/data/gtfs/mta-subway.zip}
-[ -f "$FEED" ] || die "feed not found: $FEED"
-FEED=$(cd "$(dirname "$FEED")" && pwd)/$(basename "$FEED")
+FEED=$(bench_feed "${1:-}")
 RUNS=${RUNS:-3}
 QUERY_RUNS=${QUERY_RUNS:-5}
-ROOT=${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench_models}
-PORT=${GTFS_BENCH_PORT:-54397}
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
-[[ $QUERY_RUNS =~ ^[1-9][0-9]*$ ]] || die "QUERY_RUNS must be a positive integer"
-if [ -n "${PERF:-}" ]; then
-  command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
-  [ "$(id -u)" -eq 0 ] || die "PERF=1 needs root, to attach perf to a backend"
-fi
-
-gtfs_install_deps
-gtfs_build_install || die "build failed"
+bench_positive RUNS "$RUNS"
+bench_positive QUERY_RUNS "$QUERY_RUNS"
+bench_require_perf
 
 # JIT off: whether it kicks in depends on cost estimates, and it would only
 # add compile time.  Autovacuum off: each run deletes every row of the
 # marts, and the vacuum of those rows would otherwise run during the next
 # timed run.  The script vacuums between runs itself, and times it.
-gtfs_start_cluster "$ROOT" "$PORT" "jit = off" "autovacuum = off"
-DATA=$ROOT/data
-trap '[ -n "${KEEP_CLUSTER:-}" ] || { gtfs_stop_cluster "$ROOT"; rm -rf "$DATA"; }' EXIT
-gtfs_stage_data "$DATA" "$FEED"
-ZIP=$DATA/$(basename "$FEED")
-chown -R postgres "$DATA"
+bench_start "${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench_models}" "${GTFS_BENCH_PORT:-54397}" "$FEED" \
+  "jit = off" "autovacuum = off"
 LOG=$DATA/run.log
-
-psql_q() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ns() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? v[m] : (v[m]+v[m+1])/2)}'; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b/1048576}'; }
 secs() { awk -v t="$1" 'BEGIN {printf "%.3f", t/1e9}'; }
 wal_lsn() { psql_q -c "SELECT pg_current_wal_insert_lsn()"; }
@@ -64,16 +47,7 @@ checkpoints() { psql_q -c "SELECT checkpoints_timed + checkpoints_req FROM pg_st
 
 # --- the feed, loaded once without its models
 say "registering the feed and loading it (gtfs_fdw.refresh_models off)"
-psql_q -v zip="$ZIP" <<'SQL' >/dev/null
-CREATE EXTENSION gtfs_fdw;
-SELECT gtfs_fdw.add_feed('bench', url => :'zip');
-SQL
-psql_q -c "SET gtfs_fdw.refresh_models = off" -c "CALL gtfs_refresh('bench')" 2>/dev/null
-[ "$(psql_q -c "SELECT last_status FROM gtfs_fdw.feeds WHERE name = 'bench'")" = ok ] ||
-  die "the load failed: $(psql_q -c "SELECT message FROM gtfs_fdw.load_log
-                                     WHERE feed = 'bench' AND step = 'refresh'
-                                     ORDER BY run_id DESC LIMIT 1")"
-STAGE=$(psql_q -c "SELECT staging_schema FROM gtfs_fdw.feeds WHERE name = 'bench'")
+bench_load_feed
 NMODELS=$(psql_q -c "SELECT count(*) FROM gtfs_fdw.models WHERE enabled")
 STOP_TIMES=$(psql_q -c "SELECT count(*) FROM \"$STAGE\".stop_times")
 TRIPS=$(psql_q -c "SELECT count(*) FROM \"$STAGE\".trips")
@@ -184,7 +158,7 @@ run_side full
 lsn1=$(wal_lsn)
 WALDUMP_RUN=$RUN_ID
 psql_q -c "CREATE TABLE bench.wal (rel text, kind text, records bigint, bytes bigint, fpi_bytes bigint)"
-as_pg "$PG_BIN/pg_waldump" -p "$ROOT/pgdata/pg_wal" -s "$lsn0" -e "$lsn1" 2>/dev/null | awk '
+as_pg "$PG_BIN/pg_waldump" -p "$BENCH_ROOT/pgdata/pg_wal" -s "$lsn0" -e "$lsn1" 2>/dev/null | awk '
   # a record: "rmgr: Heap len (rec/tot): 79/ 79, ... desc: INSERT off 3 ..., blkref #0: rel 1663/5/16390 blk 0"
   {
     rmgr = $2
@@ -345,20 +319,10 @@ declare -A QDESC=(
   [trips_by_hour]="trips starting in each hour of the day (fct_trip_days)"
 )
 say "timing queries on $Q_DATE at stop $STOP ($QUERY_RUNS runs + warm-up)"
-psql_q <<'SQL'
-CREATE FUNCTION bench.time_query(q text, OUT ms float8, OUT result text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE q INTO result;
-    ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
-END $$;
-SQL
+bench_define_time
 QOUT=$(for r in $(seq 0 "$QUERY_RUNS"); do
          for q in "${QUERIES[@]}"; do
-           printf "SELECT %s, %s, ms, result FROM bench.time_query(%s);\n" "'$q'" "$r" \
+           printf "SELECT %s, %s, ms, result FROM bench_time(%s);\n" "'$q'" "$r" \
              "\$bench\$${QSQL[$q]}\$bench\$"
          done
        done | psql_q -F ' ')

@@ -17,35 +17,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
+. bench/lib.sh
 
-FEED=${1:-../shared/data/gtfs/mta-subway.zip}
-[ -f "$FEED" ] || die "feed not found: $FEED"
-FEED=$(cd "$(dirname "$FEED")" && pwd)/$(basename "$FEED")
+FEED=$(bench_feed "${1:-}")
 MEMBER=stop_times.txt
 RUNS=${RUNS:-5}
-ROOT=${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench}
-PORT=${GTFS_BENCH_PORT:-54395}
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
-
-gtfs_install_deps
-gtfs_build_install || die "build failed"
+bench_positive RUNS "$RUNS"
 [ -f "$("$PG_BIN/pg_config" --sharedir)/extension/file_fdw.control" ] ||
   die "file_fdw (contrib) is not installed"
 
 # JIT off: whether it kicks in depends on each wrapper's cost estimates, and
 # it only adds compile time to these plans
-gtfs_start_cluster "$ROOT" "$PORT" "jit = off"
-DATA=$ROOT/data
-trap '[ -n "${KEEP_CLUSTER:-}" ] || { gtfs_stop_cluster "$ROOT"; rm -rf "$DATA"; }' EXIT
-gtfs_stage_data "$DATA" "$FEED"
-ZIP=$DATA/$(basename "$FEED")
+bench_start "${GTFS_BENCH_ROOT:-/tmp/gtfs_fdw_bench}" "${GTFS_BENCH_PORT:-54395}" "$FEED" "jit = off"
 CSV=$DATA/$MEMBER
-chown -R postgres "$DATA"
-
-psql_q() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now_ns() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? v[m] : (v[m]+v[m+1])/2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+bench_define_time
 
 # --- unzip to a file
 say "timing unzip of $MEMBER ($RUNS runs + warm-up)"
@@ -89,17 +74,6 @@ SELECT format('CREATE FOREIGN TABLE gb.stop_times (%s) SERVER feed OPTIONS (file
               :'cols', 'stop_times.txt') \gexec
 SELECT format('CREATE FOREIGN TABLE fb.stop_times (%s) SERVER csv OPTIONS (filename %L, format %L, header %L)',
               :'cols', :'csv', 'csv', 'true') \gexec
-
--- milliseconds spent in one query, and its (single) result
-CREATE FUNCTION bench_time(q text, OUT ms float8, OUT result text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE q INTO result;
-    ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
-END $$;
 SQL
 COLS=$(psql_q -c "SELECT string_agg(format('%s %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
                   FROM pg_attribute WHERE attrelid = 'fb.stop_times'::regclass AND attnum > 0")
