@@ -53,6 +53,26 @@ EXCEPTION WHEN OTHERS THEN
         detail LIKE '%"x-api-key": "***"%' AND detail LIKE '%"authorization": "***"%';
 END $$;
 
+-- a key sent as a query parameter comes back percent-escaped, and basic
+-- auth as base64: both forms are blanked too
+CREATE SERVER echo_forms FOREIGN DATA WRAPPER gtfs_fdw
+  OPTIONS (url :'echo_url', api_key_param 'key');
+CREATE USER MAPPING FOR CURRENT_USER SERVER echo_forms
+  OPTIONS (api_key 'a key/with+odd=chars', username 'alice', password 'wonder land!');
+CREATE FOREIGN TABLE echo_forms_stops (stop_id text) SERVER echo_forms OPTIONS (file 'stops.txt');
+DO $$
+DECLARE
+    detail text;
+BEGIN
+    PERFORM count(*) FROM echo_forms_stops;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RAISE NOTICE 'escaped key shown: %, base64 credentials shown: %, both blanked: %',
+        strpos(detail, 'a%20key') > 0,
+        strpos(detail, encode(convert_to('alice:wonder land!', 'UTF8'), 'base64')) > 0,
+        detail LIKE '%key=***%' AND detail LIKE '%"authorization": "Basic ***"%';
+END $$;
+
 -- basic auth, and secret headers from the user mapping
 ALTER SERVER secured OPTIONS (DROP api_key_param);
 ALTER USER MAPPING FOR CURRENT_USER SERVER secured
@@ -84,7 +104,7 @@ SELECT h->>'host' AS host, h->>'x-client' AS x_client, h ? 'x-api-key' AS got_ke
        h ? 'authorization' AS got_authorization
 FROM pg_temp.fixture('/control/last-echo') h;
 
-DROP SERVER secured, echo, elsewhere CASCADE;
+DROP SERVER secured, echo, echo_forms, elsewhere CASCADE;
 REVOKE USAGE ON SCHEMA public FROM gtfs_reader;
 DROP ROLE gtfs_reader;
 SELECT gtfs_fdw.cache_clear() >= 0 AS cleared;

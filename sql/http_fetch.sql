@@ -130,6 +130,10 @@ BEGIN; SELECT pg_temp.try_url('/big/2000000', ', max_bytes ''1000000'''); ROLLBA
 BEGIN; SELECT pg_temp.try_url('/big-chunked/2000000', ', max_bytes ''1000000'''); ROLLBACK;  -- ERROR
 BEGIN; SELECT pg_temp.try_url('/slow/700/minimal.zip', ', timeout_ms ''1000'''); ROLLBACK;  -- ERROR
 BEGIN; SELECT pg_temp.try_url('/stall/minimal.zip', ', timeout_ms ''800'''); ROLLBACK;  -- ERROR
+-- timeout_ms bounds the whole download: four hops of 400 ms each exceed 1000 ms
+BEGIN; SELECT pg_temp.try_url('/slow-redirect/400/3/minimal.zip', ', timeout_ms ''1000'''); ROLLBACK;  -- ERROR
+-- while two of them fit
+BEGIN; SELECT pg_temp.try_url('/slow-redirect/400/1/minimal.zip', ', timeout_ms ''1500'''); ROLLBACK;
 -- statement_timeout stops a transfer too
 SET statement_timeout = '1s';
 BEGIN; SELECT pg_temp.try_url('/stall/minimal.zip'); ROLLBACK;  -- ERROR

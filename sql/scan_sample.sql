@@ -83,6 +83,25 @@ FETCH 2 FROM c;
 CLOSE c;
 COMMIT;
 
+-- a local feed rewritten in place while a transaction reads it: the
+-- transaction goes on with what it first read (a copy, not a mapping of a
+-- file that shrank under it); the next transaction sees the new file
+\set rewritten_zip :datadir '/rewritten-in-place.zip'
+\setenv SAMPLE_ZIP :sample_zip
+\setenv REWRITTEN_ZIP :rewritten_zip
+\! cp "$SAMPLE_ZIP" "$REWRITTEN_ZIP" && chmod a+r "$REWRITTEN_ZIP"
+CREATE SERVER rewritten FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'rewritten_zip');
+CREATE FOREIGN TABLE public.rewritten_shapes (shape_id text, shape_pt_sequence integer)
+  SERVER rewritten OPTIONS (file 'shapes.txt');
+BEGIN;
+SELECT count(*) FROM public.rewritten_shapes;
+\! truncate -s 100 "$REWRITTEN_ZIP"
+SELECT count(*) FROM public.rewritten_shapes;
+COMMIT;
+SELECT count(*) FROM public.rewritten_shapes;  -- ERROR
+\! rm -f "$REWRITTEN_ZIP"
+DROP SERVER rewritten CASCADE;
+
 DROP FOREIGN TABLE public.my_stops, public.levels, public.calendar_typed;
 DROP SCHEMA sample_raw CASCADE;
 DROP SERVER sample;

@@ -14,7 +14,11 @@
  * that last rename is the commit.  A failed, truncated or oversized download
  * never touches the cached copy.
  *
- * Readers map the data file.  The first scan of a server in a transaction
+ * Readers map the data file: it is only ever replaced by a rename, so a
+ * mapping stays valid.  A local file (url '/path') is copied into memory
+ * instead, since whoever owns it may rewrite it in place, and a mapping of a
+ * file that shrinks kills the backend with SIGBUS when read past its new end.
+ * The first scan of a server in a transaction
  * pins what it read; later scans in the same transaction reuse the pin, so
  * a transaction sees one version of a feed however many tables it reads.
  *-------------------------------------------------------------------------
@@ -116,10 +120,8 @@ ReleasePins(XactEvent event, void *arg)
 	{
 		GtfsSource *src = (GtfsSource *) lfirst(lc);
 
-		if (src->data != NULL && src->len > 0)
+		if (src->mapped)
 			munmap((void *) src->data, src->len);
-		if (src->fd >= 0)
-			close(src->fd);
 	}
 	pins = NIL;
 	if (pin_cxt)
@@ -297,13 +299,53 @@ WriteMeta(const char *key, const CacheMeta *meta)
 				 errmsg("could not write file \"%s\": %m", tmp)));
 	}
 	FreeFile(f);
-	if (durable_rename(tmp, path, ERROR) != 0)
+	PG_TRY();
+	{
+		durable_rename(tmp, path, ERROR);
+	}
+	PG_CATCH();
+	{
 		unlink(tmp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
-/* Map a file read-only into a new pin of the transaction. */
+/* Read a whole file into memory allocated in cxt; its length goes to *len. */
+static char *
+ReadWholeFile(int fd, size_t len, const char *label, MemoryContext cxt)
+{
+	char	   *buf = MemoryContextAllocHuge(cxt, len + 1);
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		ssize_t		n = read(fd, buf + done, Min(len - done, (size_t) 1 << 20));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", label)));
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" shrank while it was read", label),
+					 errhint("Replace a feed file by renaming a new one over it, not by rewriting it in place.")));
+		done += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Open a file into a new pin of the transaction: mapped read-only, or with
+ * copy, read into memory.  NULL with errno set if it cannot be opened.
+ */
 static GtfsSource *
-MapIntoPin(const char *path, const char *key, const char *label)
+PinFile(const char *path, const char *key, const char *label, bool copy)
 {
 	MemoryContext oldcxt;
 	GtfsSource *src;
@@ -320,7 +362,10 @@ MapIntoPin(const char *path, const char *key, const char *label)
 		return NULL;
 	if (fstat(fd, &st) < 0)
 	{
+		int			save_errno = errno;
+
 		close(fd);
+		errno = save_errno;
 		return NULL;
 	}
 	if (S_ISDIR(st.st_mode))
@@ -334,27 +379,37 @@ MapIntoPin(const char *path, const char *key, const char *label)
 	src = palloc0(sizeof(GtfsSource));
 	src->key = pstrdup(key);
 	src->label = pstrdup(label);
-	src->fd = fd;
 	src->len = (size_t) st.st_size;
 	src->fetched_at = (pg_time_t) st.st_mtime;
 	src->validated_at = src->fetched_at;
 	src->data = "";
-	pins = lappend(pins, src);
 	MemoryContextSwitchTo(oldcxt);
 
-	if (src->len > 0)
+	PG_TRY();
 	{
-		void	   *p = mmap(NULL, src->len, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (p == MAP_FAILED)
+		if (src->len > 0 && copy)
+			src->data = ReadWholeFile(fd, src->len, label, pin_cxt);
+		else if (src->len > 0)
 		{
-			src->len = 0;		/* nothing to unmap */
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not map file \"%s\": %m", label)));
+			void	   *p = mmap(NULL, src->len, PROT_READ, MAP_PRIVATE, fd, 0);
+
+			if (p == MAP_FAILED)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not map file \"%s\": %m", label)));
+			src->data = p;
+			src->mapped = true;
 		}
-		src->data = p;
 	}
+	PG_FINALLY();
+	{
+		close(fd);				/* a mapping outlives its descriptor */
+	}
+	PG_END_TRY();
+
+	oldcxt = MemoryContextSwitchTo(pin_cxt);
+	pins = lappend(pins, src);
+	MemoryContextSwitchTo(oldcxt);
 	return src;
 }
 
@@ -382,8 +437,8 @@ PinCachedEntry(const char *key, const char *label, CacheMeta *meta)
 
 		if (attempt > 0 && !ReadMeta(key, meta))
 			return NULL;
-		src = MapIntoPin(psprintf("%s/%s", CacheDir(), meta->data_file),
-						 key, label);
+		src = PinFile(psprintf("%s/%s", CacheDir(), meta->data_file),
+					  key, label, false);
 		if (src != NULL)
 		{
 			CopyMetaIntoPin(src, meta);
@@ -457,17 +512,41 @@ CheckDownload(int fd, int64 bytes, GtfsSourceCheckFn check, const char *label)
 	PG_END_TRY();
 }
 
+/*
+ * Remove the downloads of this entry that a backend left behind when it
+ * crashed.  Only the holder of the entry's lock downloads, so with the lock
+ * held none of them is in progress.
+ */
+static void
+RemoveStaleDownloads(const char *key)
+{
+	const char *dir = CacheDir();
+	char	   *prefix = psprintf("%s.download.", key);
+	DIR		   *d = AllocateDir(dir);
+	struct dirent *de;
+
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			unlink(psprintf("%s/%s", dir, de->d_name));
+	}
+	FreeDir(d);
+}
+
 /* Download (conditionally) and commit a new cache entry; lock is held. */
 static GtfsFetchOutcome
 RefreshEntry(const GtfsSourceOptions *opts, const char *key, const char *label,
 			 CacheMeta *meta, bool have_meta, GtfsSourceCheckFn check)
 {
 	char	   *tmp = CachePath(key, psprintf(".download.%d", MyProcPid));
-	int			fd;
+	char	   *old_data = have_meta ? meta->data_file : NULL;
+	volatile int fd;
+	char	   *volatile new_data_path = NULL;	/* renamed into place, not yet committed */
 	GtfsHttpResult res;
 	GtfsFetchOutcome outcome;
 	pg_time_t	now = (pg_time_t) time(NULL);
 
+	RemoveStaleDownloads(key);
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
 	if (fd < 0)
 		ereport(ERROR,
@@ -497,47 +576,54 @@ RefreshEntry(const GtfsSourceOptions *opts, const char *key, const char *label,
 				CheckDownload(fd, res.bytes, check, label);
 			outcome = GTFS_FETCH_DOWNLOADED;
 		}
+		close(fd);
+		fd = -1;
+
+		if (outcome == GTFS_FETCH_DOWNLOADED)
+		{
+			char	   *data_file = psprintf("%s-%.16s.data", key, res.sha256);
+			char	   *data_path = psprintf("%s/%s", CacheDir(), data_file);
+
+			/* durable_rename fsyncs the file and the directory */
+			durable_rename(tmp, data_path, ERROR);
+			if (old_data == NULL || strcmp(old_data, data_file) != 0)
+				new_data_path = data_path;
+			meta->label = pstrdup(label);
+			meta->data_file = data_file;
+			meta->size = res.bytes;
+			meta->sha256 = pstrdup(res.sha256);
+			meta->etag = res.etag;
+			meta->last_modified = res.last_modified;
+			meta->fetched_at = now;
+			meta->validated_at = now;
+			WriteMeta(key, meta);	/* the commit */
+			new_data_path = NULL;
+			if (old_data && strcmp(old_data, data_file) != 0)
+				unlink(psprintf("%s/%s", CacheDir(), old_data));
+		}
+		else
+		{
+			unlink(tmp);
+			/* keep the validators the server sent now, if it sent any */
+			if (res.etag)
+				meta->etag = res.etag;
+			if (res.last_modified)
+				meta->last_modified = res.last_modified;
+			meta->validated_at = now;
+			WriteMeta(key, meta);
+		}
 	}
 	PG_CATCH();
 	{
-		close(fd);
+		/* nothing of a failed refresh stays: the old entry is untouched */
+		if (fd >= 0)
+			close(fd);
 		unlink(tmp);
+		if (new_data_path != NULL)
+			unlink(new_data_path);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	close(fd);
-
-	if (outcome == GTFS_FETCH_DOWNLOADED)
-	{
-		char	   *old_data = have_meta ? meta->data_file : NULL;
-		char	   *data_file = psprintf("%s-%.16s.data", key, res.sha256);
-
-		/* durable_rename fsyncs the file and the directory */
-		if (durable_rename(tmp, psprintf("%s/%s", CacheDir(), data_file), ERROR) != 0)
-			unlink(tmp);
-		meta->label = pstrdup(label);
-		meta->data_file = data_file;
-		meta->size = res.bytes;
-		meta->sha256 = pstrdup(res.sha256);
-		meta->etag = res.etag;
-		meta->last_modified = res.last_modified;
-		meta->fetched_at = now;
-		meta->validated_at = now;
-		WriteMeta(key, meta);
-		if (old_data && strcmp(old_data, data_file) != 0)
-			unlink(psprintf("%s/%s", CacheDir(), old_data));
-	}
-	else
-	{
-		unlink(tmp);
-		/* keep the validators the server sent now, if it sent any */
-		if (res.etag)
-			meta->etag = res.etag;
-		if (res.last_modified)
-			meta->last_modified = res.last_modified;
-		meta->validated_at = now;
-		WriteMeta(key, meta);
-	}
 	return outcome;
 }
 
@@ -579,7 +665,7 @@ GtfsSourceAcquire(const GtfsSourceOptions *opts, GtfsSourceCheckFn check)
 		src = FindPin(key, false);
 		if (src)
 			return src;
-		src = MapIntoPin(opts->local_path, key, opts->local_path);
+		src = PinFile(opts->local_path, key, opts->local_path, true);
 		if (src == NULL)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -616,7 +702,7 @@ GtfsSourceAcquire(const GtfsSourceOptions *opts, GtfsSourceCheckFn check)
 						(errcode(edata->sqlerrcode),
 						 errmsg("using the cached copy of \"%s\" for server \"%s\"",
 								opts->url, opts->server_name),
-						 errdetail("The fetch failed: %s", edata->message)));
+						 errdetail("The fetch failed: %s.", edata->message)));
 				outcome = GTFS_FETCH_STALE;
 				(void) ReadMeta(key, &meta);
 			}
@@ -655,7 +741,7 @@ GtfsSourcePeek(const GtfsSourceOptions *opts)
 		src = FindPin(key, false);
 		if (src == NULL)
 		{
-			src = MapIntoPin(opts->local_path, key, opts->local_path);
+			src = PinFile(opts->local_path, key, opts->local_path, true);
 			if (src)
 				src->outcome = GTFS_FETCH_LOCAL;
 		}

@@ -20,18 +20,26 @@
 #include "common/sha2.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "source.h"
 
 #define GTFS_USER_AGENT "gtfs_fdw/0.1.0 (PostgreSQL foreign data wrapper)"
 
+/* An error response is kept only this far: enough for the excerpt. */
+#define ERROR_BODY_KEEP 8192
+
 /* What the write callback saw; read after curl_easy_perform returns. */
 typedef struct TransferState
 {
+	CURL	   *curl;
 	int			fd;
 	int64		max_bytes;
+	TimestampTz deadline;		/* timeout_ms from the first request on */
 	int64		bytes;
 	bool		too_big;
+	int			body_status;	/* 0 until the first body bytes, then 1 for
+								 * a 200, -1 for anything else */
 	int			write_errno;	/* errno of a failed write(), or 0 */
 	pg_cryptohash_ctx *sha;
 } TransferState;
@@ -58,6 +66,20 @@ WriteBody(char *ptr, size_t size, size_t nmemb, void *arg)
 	size_t		n = size * nmemb;
 	size_t		done = 0;
 
+	if (ts->body_status == 0)
+	{
+		long		status = 0;
+
+		curl_easy_getinfo(ts->curl, CURLINFO_RESPONSE_CODE, &status);
+		ts->body_status = (status == 200) ? 1 : -1;
+	}
+	if (ts->body_status < 0)
+	{
+		/* an error page or a redirect's body: keep only its beginning */
+		if (ts->bytes >= ERROR_BODY_KEEP)
+			return n;
+		n = Min(n, (size_t) (ERROR_BODY_KEEP - ts->bytes));
+	}
 	if (ts->bytes + (int64) n > ts->max_bytes)
 	{
 		ts->too_big = true;
@@ -82,7 +104,7 @@ WriteBody(char *ptr, size_t size, size_t nmemb, void *arg)
 		return 0;
 	}
 	ts->bytes += n;
-	return n;
+	return size * nmemb;
 }
 
 /* Stop the transfer when the backend was asked to cancel or die. */
@@ -208,17 +230,45 @@ BodyExcerpt(const GtfsSourceOptions *opts, int fd, int64 bytes)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	for (int i = 0; i < n; i++)
-	{
-		if ((unsigned char) buf[i] < 0x20 || buf[i] == 0x7f)
-			buf[i] = ' ';
-		else if ((unsigned char) buf[i] >= 0x80)
-			buf[i] = '?';		/* keep the excerpt valid in any encoding */
-	}
+	/* redact the bytes as received: a secret must match before cleanup */
 	text = GtfsRedact(opts, buf);
-	if (strlen(text) > 200)
-		text = psprintf("%.200s...", text);
+	for (char *c = text; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			*c = ' ';
+		else if ((unsigned char) *c >= 0x80)
+			*c = '?';			/* keep the excerpt valid in any encoding */
+	}
+	if (strlen(text) > 320)
+		text = psprintf("%.320s...", text);
 	return text;
+}
+
+static void ReportTimeout(const GtfsSourceOptions *opts, const char *label) pg_attribute_noreturn();
+
+static void
+ReportTimeout(const GtfsSourceOptions *opts, const char *label)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not download \"%s\" for server \"%s\"",
+					label, opts->server_name),
+			 errdetail("The download, redirects included, took longer than %d ms.",
+					   opts->timeout_ms),
+			 errhint("Raise the \"timeout_ms\" option of the server.")));
+}
+
+/* What is left of timeout_ms, in ms; a timeout error when nothing is. */
+static long
+RemainingMs(const GtfsSourceOptions *opts, const char *label, TransferState *ts)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(GetCurrentTimestamp(), ts->deadline, &secs, &usecs);
+	if (secs == 0 && usecs < 1000)
+		ReportTimeout(opts, label);
+	return secs * 1000 + usecs / 1000;
 }
 
 static void
@@ -251,21 +301,16 @@ ReportCurlFailure(const GtfsSourceOptions *opts, const char *label,
 						label, opts->server_name)));
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("could not download \"%s\" for server \"%s\"",
-						label, opts->server_name),
-				 errdetail("The request took longer than %d ms.", opts->timeout_ms),
-				 errhint("Raise the \"timeout_ms\" option of the server.")));
+		ReportTimeout(opts, label);
 	if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("download of \"%s\" for server \"%s\" was cut short",
 						label, opts->server_name),
 				 content_length > 0 ?
-				 errdetail("Received " INT64_FORMAT " of " INT64_FORMAT " bytes: %s",
+				 errdetail("Received " INT64_FORMAT " of " INT64_FORMAT " bytes (%s).",
 						   ts->bytes, (int64) content_length, detail) :
-				 errdetail("Received " INT64_FORMAT " bytes: %s", ts->bytes, detail),
+				 errdetail("Received " INT64_FORMAT " bytes (%s).", ts->bytes, detail),
 				 errhint("The cached copy, if any, was kept. Try again later.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -300,6 +345,7 @@ PerformOnce(CURL *curl, const GtfsSourceOptions *opts, const char *label,
 	CURLcode	rc;
 	long		status = 0;
 	curl_off_t	content_length = -1;
+	long		remaining_ms = RemainingMs(opts, label, ts);
 
 	/* a redirect's body was written already: start the file over */
 	if (ftruncate(ts->fd, 0) < 0 || lseek(ts->fd, 0, SEEK_SET) < 0)
@@ -308,6 +354,7 @@ PerformOnce(CURL *curl, const GtfsSourceOptions *opts, const char *label,
 				 errmsg("could not reset cache file for \"%s\": %m", label)));
 	ts->bytes = 0;
 	ts->too_big = false;
+	ts->body_status = 0;
 	ts->write_errno = 0;
 	if (ts->sha)
 		pg_cryptohash_free(ts->sha);
@@ -327,8 +374,8 @@ PerformOnce(CURL *curl, const GtfsSourceOptions *opts, const char *label,
 		SET(curl, CURLOPT_NOSIGNAL, 1L);
 		SET(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		SET(curl, CURLOPT_FOLLOWLOCATION, 0L);
-		SET(curl, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
-		SET(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
+		SET(curl, CURLOPT_TIMEOUT_MS, remaining_ms);
+		SET(curl, CURLOPT_CONNECTTIMEOUT_MS, Min(remaining_ms, (long) opts->connect_timeout_ms));
 		SET(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_bytes);
 		SET(curl, CURLOPT_USERAGENT, GTFS_USER_AGENT);
 		SET(curl, CURLOPT_ACCEPT_ENCODING, "");
@@ -426,7 +473,7 @@ FetchFollowingRedirects(CURL *curl, const GtfsSourceOptions *opts,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not download \"%s\" for server \"%s\": HTTP status %ld",
 						label, opts->server_name, status),
-				 excerpt ? errdetail("The response began: %s", excerpt) : 0,
+				 excerpt ? errdetail("The response began with \"%s\".", excerpt) : 0,
 				 (status == 401 || status == 403) ?
 				 errhint("Check the credentials in the user mapping for this server.") : 0));
 	}
@@ -465,12 +512,14 @@ GtfsHttpGet(const GtfsSourceOptions *opts, const char *label,
 	memset(result, 0, sizeof(*result));
 	ts.fd = fd;
 	ts.max_bytes = opts->max_bytes;
+	ts.deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), opts->timeout_ms);
 
 	curl = curl_easy_init();
 	if (curl == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
+	ts.curl = curl;
 
 	PG_TRY();
 	{

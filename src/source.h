@@ -28,7 +28,7 @@ typedef struct GtfsSource
 {
 	char	   *key;			/* cache key: hash of URL and credentials */
 	char	   *label;			/* URL or path safe to print */
-	const char *data;			/* the bytes, mapped read-only */
+	const char *data;			/* the bytes: mapped read-only, or copied */
 	size_t		len;
 	char	   *etag;			/* validators, or NULL */
 	char	   *last_modified;
@@ -36,7 +36,7 @@ typedef struct GtfsSource
 	pg_time_t	fetched_at;		/* when these bytes were downloaded */
 	pg_time_t	validated_at;	/* when the server last vouched for them */
 	GtfsFetchOutcome outcome;
-	int			fd;				/* keeps the mapped file alive */
+	bool		mapped;			/* data is a mapping to unmap at the end */
 } GtfsSource;
 
 /* Checks downloaded bytes before they replace a cached copy. */

@@ -38,6 +38,8 @@ with 400.  Missing files give 404.
                                120 s; stops when the client goes away
   GET /redirect/N/PATH         302 to /redirect/N-1/PATH, N=0: to /files/PATH
                                (the query string is kept)
+  GET /slow-redirect/MS/N/PATH as /redirect/N/PATH, each hop answering after MS
+                               milliseconds
   GET /redirect-loop/PATH      302 to itself
   GET /redirect-other-host/PATH
                                302 to http://localhost:PORT/echo-headers
@@ -404,6 +406,8 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
         (re.compile(r"/slow/(?P<ms>\d+)/(?P<path>.+)"), "route_slow"),
         (re.compile(r"/stall/(?P<path>.+)"), "route_stall"),
         (re.compile(r"/redirect/(?P<n>\d+)/(?P<path>.+)"), "route_redirect"),
+        (re.compile(r"/slow-redirect/(?P<ms>\d+)/(?P<n>\d+)/(?P<path>.+)"),
+         "route_slow_redirect"),
         (re.compile(r"/redirect-loop/(?P<path>.+)"), "route_redirect_loop"),
         (re.compile(r"/redirect-other-host/(?P<path>.*)"), "route_redirect_other"),
         (re.compile(r"/versioned/(?P<name>[^/]+)"), "route_versioned"),
@@ -551,6 +555,17 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
         if self.query:
             location += "?" + self.query
         self.redirect(location)
+
+    def route_slow_redirect(self, ms, n, path):
+        if self.wait_or_gone(int(ms) / 1000.0):
+            self.note = "client disconnected"
+            return
+        n = int(n)
+        quoted = urllib.parse.quote(path, safe="/")
+        if n > 0:
+            self.redirect("/slow-redirect/%s/%d/%s" % (ms, n - 1, quoted))
+        else:
+            self.redirect("/files/%s" % quoted)
 
     def route_redirect_loop(self, path):
         location = self.raw_path + ("?" + self.query if self.query else "")
