@@ -39,6 +39,10 @@ SELECT * FROM bad.calendar;  -- ERROR
 SELECT * FROM bad.bad_lat_stops;  -- ERROR
 SELECT * FROM bad.bad_int_stop_times;  -- ERROR
 SELECT * FROM bad.bad_utf8_stops;  -- ERROR
+-- also into a type read by its input function (varchar(n))
+CREATE FOREIGN TABLE bad.bad_utf8_varchar (stop_id text, stop_name varchar(80))
+  SERVER bad_utf8 OPTIONS (file 'stops.txt');
+SELECT * FROM bad.bad_utf8_varchar;  -- ERROR
 -- a bad value in a column the query does not read is not converted
 SELECT trip_id, stop_id FROM bad.bad_time_stop_times ORDER BY 1, 2;
 SELECT stop_id FROM bad.bad_lat_stops ORDER BY 1;

@@ -33,6 +33,25 @@ CREATE FOREIGN TABLE quoted_stops_bad (stop_id text, wheelchair_boarding boolean
   SERVER quoted OPTIONS (file 'stops.txt');
 SELECT * FROM quoted_stops_bad;  -- ERROR
 
+-- quotes inside an unquoted field are literal; CR line ends, a CR inside a
+-- quoted field still counts as a line (the bad latitude is on line 6)
+\set stray_zip :datadir '/stray_quotes.zip'
+CREATE SERVER stray FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'stray_zip');
+CREATE FOREIGN TABLE stray_stops (stop_id text, stop_name text, stop_desc text)
+  SERVER stray OPTIONS (file 'stops.txt');
+SELECT stop_id, stop_name, stop_desc FROM stray_stops ORDER BY 1;
+CREATE FOREIGN TABLE stray_stops_lat (stop_id text, stop_lat double precision)
+  SERVER stray OPTIONS (file 'stops.txt');
+SELECT * FROM stray_stops_lat;  -- ERROR
+-- text after the closing quote of a quoted field is an error, not a field
+-- that swallows the lines after it
+\set quote_after_zip :datadir '/quote_after_field.zip'
+CREATE SERVER quote_after FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'quote_after_zip');
+CREATE FOREIGN TABLE quote_after_stops (stop_id text, stop_name text)
+  SERVER quote_after OPTIONS (file 'stops.txt', on_error 'skip');
+SELECT count(*) FROM quote_after_stops;  -- ERROR
+DROP SERVER stray, quote_after CASCADE;
+
 -- rows shorter than the header: the missing trailing fields are NULL
 CREATE SERVER fewer FOREIGN DATA WRAPPER gtfs_fdw OPTIONS (url :'fewer_zip');
 CREATE SCHEMA fewer;

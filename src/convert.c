@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -191,13 +192,32 @@ ConvertFromUtf8(GtfsColumn *col, char *str, size_t len)
 	return PointerGetDatum(cstring_to_text(conv));
 }
 
+/* Whether the database stores text as the file has it (UTF-8). */
+static bool
+DatabaseIsUtf8(void)
+{
+	int			dbenc = GetDatabaseEncoding();
+
+	return dbenc == PG_UTF8 || dbenc == PG_SQL_ASCII;
+}
+
+/* A value that is not valid UTF-8: an error, or with err, a rejection. */
+static bool
+CheckUtf8(char *str, size_t len, GtfsConvertError *err)
+{
+	if (pg_verify_mbstr(PG_UTF8, str, len, true))
+		return true;
+	return Fail(err, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+				psprintf("invalid byte sequence for encoding \"UTF8\" in value \"%s\"",
+						 CleanCopy(str, len)),
+				pstrdup("GTFS files must be encoded in UTF-8."));
+}
+
 static bool
 ConvertText(GtfsColumn *col, char *str, size_t len, Datum *value,
 			GtfsConvertError *err)
 {
-	int			dbenc = GetDatabaseEncoding();
-
-	if (dbenc != PG_UTF8 && dbenc != PG_SQL_ASCII)
+	if (!DatabaseIsUtf8())
 	{
 		/* another database encoding: convert, which may throw */
 		if (err == NULL)
@@ -207,11 +227,8 @@ ConvertText(GtfsColumn *col, char *str, size_t len, Datum *value,
 		}
 		return SoftCall(ConvertFromUtf8, col, str, len, value, err);
 	}
-	if (!pg_verify_mbstr(PG_UTF8, str, len, true))
-		return Fail(err, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-					psprintf("invalid byte sequence for encoding \"UTF8\" in value \"%s\"",
-							 CleanCopy(str, len)),
-					pstrdup("GTFS files must be encoded in UTF-8."));
+	if (!CheckUtf8(str, len, err))
+		return false;
 	*value = PointerGetDatum(cstring_to_text_with_len(str, len));
 	return true;
 }
@@ -292,8 +309,16 @@ SoftCall(Datum (*fn) (GtfsColumn *, char *, size_t),
 		 GtfsConvertError *err)
 {
 	SoftCallArgs args = {fn, col, str, len, (Datum) 0};
-	ErrorData  *edata = GtfsTryInSubtransaction(RunSoftCall, &args);
+	ErrorData  *edata;
 
+	if (IsInParallelMode())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("on_error 'skip' cannot check column \"%s\" of type %s in a parallel query",
+						col->attname, format_type_be(col->typid)),
+				 errdetail("Values of this type are checked in a subtransaction, which a parallel query cannot start."),
+				 errhint("Run the query with max_parallel_workers_per_gather = 0, or give the column a type such as text, integer, date or interval.")));
+	edata = GtfsTryInSubtransaction(RunSoftCall, &args);
 	if (edata == NULL)
 	{
 		*value = args.result;
@@ -305,11 +330,14 @@ SoftCall(Datum (*fn) (GtfsColumn *, char *, size_t),
 	return false;
 }
 
+/* The type's input function, on the value in the server encoding. */
 static Datum
 CallInputFunction(GtfsColumn *col, char *str, size_t len)
 {
 	char	   *cstr = str[len] == '\0' ? str : pnstrdup(str, len);
 
+	if (!DatabaseIsUtf8())
+		cstr = pg_any_to_server(cstr, len, PG_UTF8);
 	return InputFunctionCall(&col->infunc, cstr, col->ioparam, col->typmod);
 }
 
@@ -317,6 +345,8 @@ static bool
 ConvertGeneric(GtfsColumn *col, char *str, size_t len, Datum *value,
 			   GtfsConvertError *err)
 {
+	if (DatabaseIsUtf8() && !CheckUtf8(str, len, err))
+		return false;
 	if (err == NULL)
 	{
 		*value = CallInputFunction(col, str, len);

@@ -11,7 +11,10 @@
  * What it accepts: a UTF-8 byte order mark, CRLF, LF or CR line ends (mixed,
  * even), quoted fields holding commas, quotes ("") and line breaks, blank
  * lines anywhere, and a last line without a line end.  Spaces around an
- * unquoted field are removed, as the GTFS reference asks.
+ * unquoted field are removed, as the GTFS reference asks.  A quote inside
+ * an unquoted field (5" Ave) is taken literally.  Text after the closing
+ * quote of a quoted field ("Main St" Station) is an error: libcsv's lenient
+ * mode would reopen the field there and swallow the lines that follow.
  *
  * Line numbers count physical lines of the file (1 is the header), so an
  * error can point at the line an editor shows.
@@ -21,6 +24,7 @@
 
 #include <csv.h>
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -29,8 +33,10 @@
 #define CSV_CHUNK_SIZE		(64 * 1024)
 #define CSV_MAX_FIELD_SIZE	((size_t) 256 * 1024 * 1024)
 
-/* libcsv's parser state while inside a quoted field (see libcsv.c) */
+/* libcsv's parser state inside a field (see libcsv.c) */
 #define LIBCSV_FIELD_BEGUN	2
+
+#define CSV_OPTIONS			(CSV_REPALL_NL | CSV_STRICT)
 
 typedef struct PendingRecord
 {
@@ -81,6 +87,36 @@ CsvCleanup(void *arg)
 	GtfsCsvClose((GtfsCsvReader *) arg);
 }
 
+/* Line breaks in text: LF, CRLF or a lone CR each count once. */
+static int64
+CountLineBreaks(const char *p, size_t len)
+{
+	int64		n = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		if (p[i] == '\n')
+			n++;
+		else if (p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n'))
+			n++;
+	}
+	return n;
+}
+
+/* len bytes of text fit for a message: control and non-ASCII bytes as '?' */
+static char *
+Printable(const char *text, size_t len)
+{
+	char	   *out = pnstrdup(text, len);
+
+	for (char *c = out; *c; c++)
+	{
+		if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
+			*c = '?';
+	}
+	return out;
+}
+
 /*
  * libcsv callback: a field ended.  The only error possible here is running
  * out of memory; unwinding through libcsv then is safe, as it holds nothing
@@ -105,17 +141,9 @@ OnField(void *s, size_t len, void *data)
 	}
 	if (len > 0)
 	{
-		const char *nl;
-		const char *p = s;
-		const char *end = p + len;
-
 		memcpy(r->text + r->text_len, s, len);
-		/* count line breaks inside the field, to keep line numbers true */
-		while ((nl = memchr(p, '\n', end - p)) != NULL)
-		{
-			r->cur_newlines++;
-			p = nl + 1;
-		}
+		/* line breaks inside a quoted field: keep line numbers true */
+		r->cur_newlines += CountLineBreaks(s, len);
 	}
 	r->text[r->text_len + len] = '\0';
 	r->field_offsets[r->nfields_total] = r->text_len;
@@ -182,8 +210,11 @@ GtfsCsvOpen(GtfsReadFn read, void *read_arg, const char *file_label)
 	r->cur_line = 1;
 	r->last_term = -1;
 
-	/* CSV_REPALL_NL reports every line end, so blank lines can be counted */
-	if (csv_init(&r->parser, CSV_REPALL_NL) != 0)
+	/*
+	 * CSV_REPALL_NL reports every line end, so blank lines can be counted;
+	 * CSV_STRICT reports malformed quoting (see ParseBytes)
+	 */
+	if (csv_init(&r->parser, CSV_OPTIONS) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not initialize CSV parser")));
@@ -209,6 +240,22 @@ int64
 GtfsCsvBytesRead(GtfsCsvReader *r)
 {
 	return r->bytes_read;
+}
+
+/*
+ * GtfsCsvHeaderName: a field of the header as a column name in the server
+ * encoding; GTFS files are UTF-8, and a name that is not is an error.
+ */
+char *
+GtfsCsvHeaderName(GtfsCsvReader *r, const GtfsCsvField *field)
+{
+	if (!pg_verify_mbstr(PG_UTF8, field->data, field->len, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\" in the header of \"%s\": \"%s\"",
+						r->label, Printable(field->data, field->len)),
+				 errhint("GTFS files must be encoded in UTF-8.")));
+	return pg_any_to_server(pnstrdup(field->data, field->len), field->len, PG_UTF8);
 }
 
 /*
@@ -238,6 +285,56 @@ StartBatch(GtfsCsvReader *r)
 	r->cur_first_field = 0;
 	r->nrecords = 0;
 	r->next_record = 0;
+}
+
+
+/*
+ * Feed bytes to libcsv in strict mode.  Its strict mode refuses a quote
+ * inside an unquoted field too; that one is fed again leniently, so it is
+ * kept as a literal quote.  Any other strict error is malformed quoting.
+ */
+static void
+ParseBytes(GtfsCsvReader *r, const char *p, size_t n)
+{
+	while (n > 0)
+	{
+		size_t		done = csv_parse(&r->parser, p, n, OnField, OnRowEnd, r);
+		struct csv_parser *cp = &r->parser;
+
+		if (done == n)
+			return;
+		if (csv_error(cp) == CSV_EPARSE && cp->pstate == LIBCSV_FIELD_BEGUN && !cp->quoted)
+		{
+			csv_set_opts(cp, CSV_OPTIONS & ~CSV_STRICT);
+			(void) csv_parse(cp, p + done, 1, OnField, OnRowEnd, r);
+			csv_set_opts(cp, CSV_OPTIONS);
+			cp->status = 0;
+			p += done + 1;
+			n -= done + 1;
+			continue;
+		}
+		if (csv_error(cp) == CSV_EPARSE)
+		{
+			/* the field so far, its closing quote and any spaces dropped */
+			size_t		flen = cp->entry_pos - cp->spaces - 1;
+			int64		line = r->cur_line + r->cur_newlines +
+				CountLineBreaks((const char *) cp->entry_buf, cp->entry_pos);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("malformed quoted field in \"%s\" on line " INT64_FORMAT ", field %d",
+							r->label, line, r->nfields_total - r->cur_first_field + 1),
+					 errdetail("The quoted field \"%s\" is followed by \"%s\" instead of a comma or a line end.",
+							   Printable((const char *) cp->entry_buf, Min(flen, 60)),
+							   Printable(p + done, 1)),
+					 errhint("Inside a quoted field, a quote is written twice (\"\"); a field with quotes in the middle is quoted as a whole.")));
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("could not parse \"%s\" near line " INT64_FORMAT,
+						r->label, r->cur_line),
+				 errdetail("libcsv: %s.", csv_strerror(csv_error(cp)))));
+	}
 }
 
 /* Parse the next chunk of input; false when the input is exhausted. */
@@ -276,12 +373,7 @@ ParseChunk(GtfsCsvReader *r)
 		}
 	}
 
-	if (csv_parse(&r->parser, p, n, OnField, OnRowEnd, r) != (size_t) n)
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("could not parse \"%s\" near line " INT64_FORMAT,
-						r->label, r->cur_line),
-				 errdetail("libcsv: %s.", csv_strerror(csv_error(&r->parser)))));
+	ParseBytes(r, p, n);
 
 	if (csv_get_buffer_size(&r->parser) > CSV_MAX_FIELD_SIZE)
 		ereport(ERROR,

@@ -29,6 +29,7 @@ extern GtfsCsvReader *GtfsCsvOpen(GtfsReadFn read, void *read_arg,
 								  const char *file_label);
 extern GtfsCsvRecord *GtfsCsvNext(GtfsCsvReader *reader);
 extern int64 GtfsCsvBytesRead(GtfsCsvReader *reader);
+extern char *GtfsCsvHeaderName(GtfsCsvReader *reader, const GtfsCsvField *field);
 extern void GtfsCsvClose(GtfsCsvReader *reader);
 
 #endif							/* GTFS_CSVSRC_H */

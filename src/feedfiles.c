@@ -107,7 +107,7 @@ ReadHeader(GtfsZip *zip, const char *file)
 	csv = GtfsCsvOpen(GtfsZipRead, stream, m.name);
 	rec = GtfsCsvNext(csv);
 	for (int i = 0; rec && i < rec->nfields; i++)
-		names = lappend(names, pnstrdup(rec->fields[i].data, rec->fields[i].len));
+		names = lappend(names, GtfsCsvHeaderName(csv, &rec->fields[i]));
 	GtfsCsvClose(csv);
 	GtfsZipCloseStream(stream);
 	return names;

@@ -17,6 +17,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -57,6 +58,8 @@ ReaderCreate(GtfsSourceOptions *sopts, GtfsTableOptions *topts,
 	r->cxt = cxt;
 	r->member_cxt = AllocSetContextCreate(cxt, "gtfs_fdw member",
 										  ALLOCSET_DEFAULT_SIZES);
+	r->attempt_cxt = AllocSetContextCreate(cxt, "gtfs_fdw row attempt",
+										   ALLOCSET_DEFAULT_SIZES);
 	r->relname = pstrdup(relname);
 	r->owner = pstrdup(owner);
 	r->tupdesc = CreateTupleDescCopy(tupdesc);
@@ -175,13 +178,14 @@ MapHeader(GtfsReader *r)
 	GtfsCsvRecord *rec;
 	MemoryContext oldcxt;
 
-	r->line = 1;
+	r->line = -1;
 	rec = GtfsCsvNext(r->csv);
+	r->line = 1;
 	oldcxt = MemoryContextSwitchTo(r->member_cxt);
 	r->nheader = rec ? rec->nfields : 0;
 	r->header = palloc0(sizeof(char *) * Max(r->nheader, 1));
 	for (int i = 0; i < r->nheader; i++)
-		r->header[i] = pnstrdup(rec->fields[i].data, rec->fields[i].len);
+		r->header[i] = GtfsCsvHeaderName(r->csv, &rec->fields[i]);
 	MemoryContextSwitchTo(oldcxt);
 
 	for (int i = 0; i < r->tupdesc->natts; i++)
@@ -294,9 +298,11 @@ ReaderErrorContext(void *arg)
 	else if (r->current)
 		errcontext("line " INT64_FORMAT " of \"%s\", column \"%s\" of %s",
 				   r->line, r->member.name, r->current->attname, r->owner);
-	else
+	else if (r->line >= 0)
 		errcontext("line " INT64_FORMAT " of \"%s\" of %s",
 				   r->line, r->member.name, r->owner);
+	else
+		errcontext("reading \"%s\" of %s", r->member.name, r->owner);
 }
 
 static void
@@ -344,15 +350,33 @@ MissingKeyValue(GtfsReader *r, GtfsColumn *col, bool skip)
 	return false;
 }
 
+/* Copy a row's by-reference values out of the attempt context. */
+static void
+CopyNeededValues(GtfsReader *r, Datum *values, bool *nulls)
+{
+	for (int i = 0; i < r->nneeded; i++)
+	{
+		int			att = r->needed[i]->attnum - 1;
+		Form_pg_attribute attr = TupleDescAttr(r->tupdesc, att);
+
+		if (!nulls[att] && !attr->attbyval)
+			values[att] = datumCopy(values[att], false, attr->attlen);
+	}
+}
+
 /*
  * GtfsReaderNext: the next row's values (allocated in the current memory
  * context), or false at the end.  Columns not asked for come back NULL.
+ * With on_error 'skip', each row is tried in a context of its own, so that
+ * what the rejected rows before it allocated is freed, however many there
+ * are before the next good one.
  */
 bool
 GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
 {
 	bool		skip = (r->topts->on_error == GTFS_ON_ERROR_SKIP);
 	bool		found = false;
+	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	if (r->csv == NULL)
 		return false;
@@ -367,6 +391,13 @@ GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
 
 		CHECK_FOR_INTERRUPTS();
 		r->current = NULL;
+		r->line = -1;
+		if (skip)
+		{
+			MemoryContextSwitchTo(caller_cxt);
+			MemoryContextReset(r->attempt_cxt);
+			MemoryContextSwitchTo(r->attempt_cxt);
+		}
 		rec = GtfsCsvNext(r->csv);
 		if (rec == NULL)
 			break;
@@ -405,11 +436,17 @@ GtfsReaderNext(GtfsReader *r, Datum *values, bool *nulls)
 		}
 		if (ok)
 		{
+			if (skip)
+			{
+				MemoryContextSwitchTo(caller_cxt);
+				CopyNeededValues(r, values, nulls);
+			}
 			found = true;
 			r->rows++;
 			break;
 		}
 	}
+	MemoryContextSwitchTo(caller_cxt);
 	r->current = NULL;
 	error_context_stack = r->errcb.previous;
 	return found;
@@ -461,7 +498,11 @@ GtfsReaderPeek(GtfsReader *r, GtfsSource **source, GtfsZipMember *member)
 	*source = src;
 	if (src != NULL)
 	{
-		/* a cached file that is not a zip just gives no estimate */
+		/*
+		 * a cached file that is not a zip just gives no estimate; interrupts
+		 * wait, so that the catch never swallows a cancel
+		 */
+		HOLD_INTERRUPTS();
 		PG_TRY();
 		{
 			GtfsZip    *zip = GtfsZipOpen(src->data, src->len, src->label);
@@ -476,6 +517,7 @@ GtfsReaderPeek(GtfsReader *r, GtfsSource **source, GtfsZipMember *member)
 			found = false;
 		}
 		PG_END_TRY();
+		RESUME_INTERRUPTS();
 	}
 	MemoryContextSwitchTo(oldcxt);
 	return found;

@@ -48,6 +48,7 @@ struct GtfsReader
 	int			nneeded;
 	MemoryContext cxt;			/* lives as long as the reader */
 	MemoryContext member_cxt;	/* the open member; reset by a restart */
+	MemoryContext attempt_cxt;	/* with on_error 'skip': one row's try */
 
 	GtfsSource *source;
 	GtfsZip    *zip;
@@ -57,7 +58,7 @@ struct GtfsReader
 	char	  **header;
 	int			nheader;
 
-	/* where the reader is, for the error context */
+	/* where the reader is, for the error context (line -1: between rows) */
 	int64		line;
 	GtfsColumn *current;
 	const char *current_value;

@@ -68,7 +68,9 @@ AttrsUsed(RelOptInfo *baserel)
 
 /*
  * Bytes per line of the file, from its first few kilobytes: cheap, since
- * only a little of the member is inflated.
+ * only a little of the member is inflated.  A damaged file just gives no
+ * estimate (the scan reports it); interrupts wait, so that the catch below
+ * never swallows a cancel.
  */
 static double
 AverageLineBytes(GtfsSource *src, const GtfsZipMember *member)
@@ -79,6 +81,7 @@ AverageLineBytes(GtfsSource *src, const GtfsZipMember *member)
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 
+	HOLD_INTERRUPTS();
 	PG_TRY();
 	{
 		GtfsZip    *zip = GtfsZipOpen(src->data, src->len, src->label);
@@ -103,6 +106,7 @@ AverageLineBytes(GtfsSource *src, const GtfsZipMember *member)
 		result = -1;
 	}
 	PG_END_TRY();
+	RESUME_INTERRUPTS();
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
 	return result;

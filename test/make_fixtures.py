@@ -213,6 +213,40 @@ def quoted():
     return zip_bytes(files)
 
 
+# CR line ends only (old Mac style); line 2 has quotes inside an unquoted
+# field, lines 3-4 a lone CR inside a quoted field; line 6 a bad latitude
+CR_STOPS = (
+    ",".join(STOPS_HEADER) + "\r"
+    'MAIN_5AV,1001,5" Ave & Main St,,41.703790,-73.929140,Z1,0,,1\r'
+    'PKP_1,2001,Bus Bay 1,"Bay 1 is on the river side.\r'
+    'Use the underpass.",41.706900,-73.937800,Z1,0,,1\r'
+    "RTE9_VAS,1002,Route 9,,41.642130,-73.921000,Z2,0,,2\r"
+    "BCN_MAIN,1003,Beacon,,141.504820,-73.969560,Z3,0,,0\r"
+)
+
+
+def stray_quotes():
+    files = base_files()
+    files["stops.txt"] = CR_STOPS.encode("utf-8")
+    return zip_bytes(files)
+
+
+# line 3: text after the closing quote of a quoted field
+QUOTE_AFTER_FIELD_STOPS = (
+    ",".join(STOPS_HEADER) + "\n"
+    "MAIN_MKT,1001,Main St,,41.703790,-73.929140,Z1,0,,1\n"
+    'PKP_1,2001,"Poughkeepsie" Station,,41.706900,-73.937800,Z1,0,,1\n'
+    "RTE9_VAS,1002,Route 9,,41.642130,-73.921000,Z2,0,,2\n"
+    'BCN_MAIN,1003,"Beacon",,41.504820,-73.969560,Z3,0,,0\n'
+)
+
+
+def quote_after_field():
+    files = base_files()
+    files["stops.txt"] = QUOTE_AFTER_FIELD_STOPS.encode("utf-8")
+    return zip_bytes(files)
+
+
 def missing_required():
     files = base_files()
     files["stops.txt"] = csv_text([row[1:] for row in STOPS]).encode("utf-8")
@@ -421,6 +455,8 @@ FIXTURES = {
     "duplicate_key.zip": duplicate_key,
     "dst_days.zip": dst_days,
     "empty_key.zip": empty_key,
+    "stray_quotes.zip": stray_quotes,
+    "quote_after_field.zip": quote_after_field,
 }
 
 
