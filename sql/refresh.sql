@@ -51,15 +51,19 @@ FROM gtfs_stage_city.stops;
 CREATE VIEW public.city_stop_names AS SELECT stop_id, stop_name FROM gtfs_stage_city.stops;
 CREATE ROLE gtfs_city_reader;
 GRANT SELECT ON gtfs_stage_city.stops TO gtfs_city_reader;
+GRANT SELECT (route_short_name) ON gtfs_stage_city.routes TO gtfs_city_reader;
 SELECT pg_temp.fixture('/control/set-version?name=city&path=changed.zip');
 CALL gtfs_refresh('city');
 SELECT * FROM pg_temp.last_run('city');
 SELECT count(*) AS stops, bool_and(load_id > (SELECT load_id FROM first_load)) AS new_load
 FROM gtfs_stage_city.stops;
 SELECT count(*) AS stops_in_view FROM public.city_stop_names;
-SELECT has_table_privilege('gtfs_city_reader', 'gtfs_stage_city.stops', 'SELECT') AS still_granted;
+SELECT has_table_privilege('gtfs_city_reader', 'gtfs_stage_city.stops', 'SELECT') AS still_granted,
+       has_column_privilege('gtfs_city_reader', 'gtfs_stage_city.routes', 'route_short_name', 'SELECT')
+         AS column_still_granted;
 DROP VIEW public.city_stop_names;
 REVOKE ALL ON gtfs_stage_city.stops FROM gtfs_city_reader;
+REVOKE ALL (route_short_name) ON gtfs_stage_city.routes FROM gtfs_city_reader;
 DROP ROLE gtfs_city_reader;
 SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
 WHERE f.name = 'city';
@@ -113,6 +117,15 @@ SELECT pg_temp.fixture('/control/set-version?name=city&path=empty_key.zip');
 CALL gtfs_refresh('city');
 SELECT * FROM pg_temp.last_run('city');
 SELECT pg_temp.previous_load_intact();
+-- a materialized view on a staging table, which a swap cannot carry over:
+-- refused before any work, naming it
+CREATE MATERIALIZED VIEW public.city_stop_count AS SELECT count(*) FROM gtfs_stage_city.stops;
+SELECT pg_temp.fixture('/control/set-version?name=city&path=minimal.zip');
+CALL gtfs_refresh('city', force => true);
+SELECT step, status, split_part(message, E'\n', 1) AS message FROM pg_temp.last_run('city')
+WHERE step = 'materialize';
+SELECT pg_temp.previous_load_intact();
+DROP MATERIALIZED VIEW public.city_stop_count;
 -- failed versions were not archived; the state says failed
 SELECT count(*) AS versions FROM gtfs_fdw.feed_versions v JOIN gtfs_fdw.feeds f USING (feed_id)
 WHERE f.name = 'city';

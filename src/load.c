@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -95,6 +96,7 @@ typedef struct LoadState
 	GtfsSourceOptions *sopts;
 	GtfsSource *source;
 	List	   *tables;			/* LoadTable */
+	List	   *vanished;		/* tables of earlier loads' files now absent */
 	List	   *rejected;		/* RejectedRow */
 	const char *phase;			/* for the error context */
 	const char *file;
@@ -447,7 +449,10 @@ LoadRows(LoadState *ls, LoadTable *lt)
 			(!found || nslots == LOAD_BATCH_ROWS ||
 			 MemoryContextMemAllocated(batch_cxt, false) > LOAD_BATCH_BYTES))
 		{
+			/* in the batch's context: it allocates per batch, as COPY's does */
+			oldcxt = MemoryContextSwitchTo(batch_cxt);
 			table_multi_insert(rel, slots, nslots, mycid, TABLE_INSERT_SKIP_FSM, bistate);
+			MemoryContextSwitchTo(oldcxt);
 			for (int i = 0; i < nslots; i++)
 				ExecClearTuple(slots[i]);
 			nslots = 0;
@@ -605,7 +610,10 @@ WithSetting(const char *name, const char *value, void (*fn) (LoadState *),
 	PG_END_TRY();
 }
 
-/* Lock every old table, in one statement, within gtfs_fdw.swap_lock_timeout. */
+/*
+ * Lock every old table, and those about to be dropped, in one statement,
+ * within gtfs_fdw.swap_lock_timeout.
+ */
 static void
 LockOldTables(LoadState *ls)
 {
@@ -621,6 +629,9 @@ LockOldTables(LoadState *ls)
 			appendStringInfo(&locklist, "%s%s", locklist.len ? ", " : "",
 							 Qualified(ls, lt->ft->table_name));
 	}
+	foreach(lc, ls->vanished)
+		appendStringInfo(&locklist, "%s%s", locklist.len ? ", " : "",
+						 Qualified(ls, lfirst(lc)));
 	if (locklist.len > 0)
 		Exec(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", locklist.data));
 }
@@ -649,8 +660,9 @@ OidArray(LoadState *ls, bool old)
 /*
  * Rename each new table into place, dropping the old.  Views on an old table
  * are re-created on the new one (their text is taken with an empty
- * search_path, so every name in it is qualified); grants on an old table are
- * repeated on the new.  A few catalog queries serve every table at once.
+ * search_path, so every name in it is qualified); grants on an old table and
+ * its columns are repeated on the new.  A few catalog queries serve every
+ * table at once.
  */
 static void
 RenameTables(LoadState *ls)
@@ -662,13 +674,20 @@ RenameTables(LoadState *ls)
 	StringInfoData drops;
 	ListCell   *lc;
 
-	grants = QueryStrings("SELECT format('GRANT %s ON %s TO %s%s', a.privilege_type, "
+	grants = QueryStrings("SELECT format('GRANT %s%s ON %s TO %s%s', a.privilege_type, "
+						  "  CASE WHEN att.attname IS NOT NULL THEN format(' (%I)', att.attname) ELSE '' END, "
 						  "  m.new::regclass, "
 						  "  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
 						  "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
 						  "FROM unnest($1::oid[], $2::oid[]) AS m(old, new) "
-						  "JOIN pg_catalog.pg_class c ON c.oid = m.old, "
-						  "  pg_catalog.aclexplode(c.relacl) a "
+						  "JOIN pg_catalog.pg_class c ON c.oid = m.old "
+						  "CROSS JOIN LATERAL ("
+						  "  SELECT NULL::name AS attname, c.relacl AS acl "
+						  "  UNION ALL "
+						  "  SELECT x.attname, x.attacl FROM pg_catalog.pg_attribute x "
+						  "  WHERE x.attrelid = c.oid AND x.attnum > 0 AND NOT x.attisdropped "
+						  "    AND x.attacl IS NOT NULL) att "
+						  "CROSS JOIN LATERAL pg_catalog.aclexplode(att.acl) a "
 						  "LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee "
 						  "WHERE a.grantee <> c.relowner",
 						  2, argtypes, args);
@@ -716,20 +735,79 @@ RenameTables(LoadState *ls)
 						 2, argtypes, args));
 }
 
-/* Swap the new tables in for the old. */
+static List *VanishedTables(LoadState *ls);
+
+/*
+ * Refuse, before any work, to load a feed whose staging tables carry what a
+ * swap cannot carry over: materialized views, foreign keys from other
+ * tables, SQL-body functions, row-level security.  (Plain views are
+ * re-created on the new tables.)  Dropping them silently is not an option.
+ */
+static void
+CheckDependents(LoadState *ls)
+{
+	Datum	   *names = palloc(sizeof(Datum) * list_length(ls->tables));
+	ListCell   *lc;
+	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
+	Datum		args[2];
+	List	   *found;
+
+	foreach(lc, ls->tables)
+		names[foreach_current_index(lc)] =
+			CStringGetTextDatum(((LoadTable *) lfirst(lc))->ft->table_name);
+	args[0] = ObjectIdGetDatum(ls->nspid);
+	args[1] = PointerGetDatum(construct_array(names, list_length(ls->tables),
+											  TEXTOID, -1, false, TYPALIGN_INT));
+	found = QueryStrings("SELECT format('%s depends on table %s', "
+						 "  pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), t.oid::regclass) "
+						 "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class t ON t.oid = d.refobjid "
+						 "WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "  AND t.relnamespace = $1 AND t.relname = ANY ($2) AND d.deptype = 'n' "
+						 "  AND (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+						 "       OR EXISTS (SELECT FROM pg_catalog.pg_rewrite rw "
+						 "                  JOIN pg_catalog.pg_class v ON v.oid = rw.ev_class "
+						 "                  WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+						 "                    AND rw.oid = d.objid AND v.relkind <> 'v') "
+						 "       OR EXISTS (SELECT FROM pg_catalog.pg_constraint c "
+						 "                  WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
+						 "                    AND c.oid = d.objid AND c.conrelid <> t.oid)) "
+						 "UNION ALL "
+						 "SELECT format('row-level security is enabled on table %s', t.oid::regclass) "
+						 "FROM pg_catalog.pg_class t "
+						 "WHERE t.relnamespace = $1 AND t.relname = ANY ($2) AND t.relrowsecurity",
+						 2, argtypes, args);
+	if (found != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("feed \"%s\" cannot be loaded: %s",
+						ls->feed->name, (char *) linitial(found)),
+				 errdetail("A load replaces the feed's staging tables; it carries views on them over, and their grants, nothing else."),
+				 errhint("Drop it, or build it as a plain view or as a model (gtfs_fdw.create_model).")));
+}
+
+/*
+ * Swap the new tables in for the old.  The swap re-creates the views of
+ * gtfs_source, which union every feed's tables, so swaps of different feeds
+ * (and model runs, which re-create those views too) take turns: each waits
+ * for the one before to commit, instead of timing out on its locks.
+ */
 static void
 SwapTables(LoadState *ls)
 {
+	SetPhase(ls, "waiting for other loads to commit", NULL);
+	ReportActivity(ls, "waiting for other loads to commit");
+	Exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('gtfs_fdw.sources'))");
 	SetPhase(ls, "swapping in the new tables", NULL);
 	ReportActivity(ls, "swapping in the new tables");
+	ls->vanished = VanishedTables(ls);
 	WithSetting("lock_timeout", psprintf("%d", gtfs_swap_lock_timeout_ms),
 				LockOldTables, ls);
 	WithSetting("search_path", "", RenameTables, ls);
 }
 
 /* Tables of earlier loads whose files the feed no longer has. */
-static void
-DropVanishedTables(LoadState *ls)
+static List *
+VanishedTables(LoadState *ls)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1] = {ObjectIdGetDatum(ls->nspid)};
@@ -740,15 +818,35 @@ DropVanishedTables(LoadState *ls)
 									 "WHERE c.relnamespace = $1 AND c.relkind = 'r' "
 									 "  AND d.description LIKE '" TABLE_COMMENT_TAG "%'",
 									 1, argtypes, args);
+	List	   *vanished = NIL;
 	ListCell   *lc;
 
-	SetPhase(ls, "dropping tables of files the feed no longer has", NULL);
 	foreach(lc, names)
 	{
 		char	   *name = lfirst(lc);
+		bool		ours = (FindLoadTable(ls, name) != NULL);
+		ListCell   *lc2;
 
-		if (FindLoadTable(ls, name) != NULL)
-			continue;
+		/* this load's own new tables are not in place yet */
+		foreach(lc2, ls->tables)
+			ours |= (strcmp(((LoadTable *) lfirst(lc2))->new_name, name) == 0);
+		if (!ours)
+			vanished = lappend(vanished, name);
+	}
+	return vanished;
+}
+
+/* Drop the tables of files the feed no longer has (locked by the swap). */
+static void
+DropVanishedTables(LoadState *ls)
+{
+	ListCell   *lc;
+
+	SetPhase(ls, "dropping tables of files the feed no longer has", NULL);
+	foreach(lc, ls->vanished)
+	{
+		char	   *name = lfirst(lc);
+
 		ereport(NOTICE,
 				(errmsg("feed \"%s\": dropping table %s: its file is no longer in the feed",
 						ls->feed->name, Qualified(ls, name))));
@@ -836,38 +934,19 @@ NextRunId(void)
 																		  SPI_tuptable->tupdesc, 1))));
 }
 
-/*
- * gtfs_materialize(feed text, load_id bigint DEFAULT NULL): load the feed
- * into its staging schema; returns rows per table as jsonb.
- */
-Datum
-gtfs_materialize(PG_FUNCTION_ARGS)
+/* The load itself; returns rows per table as jsonb, in caller_cxt. */
+static Datum
+MaterializeFeed(LoadState *ls, MemoryContext caller_cxt)
 {
-	LoadState  *ls;
 	GtfsZip    *zip;
 	ListCell   *lc;
 	Datum		result;
-	MemoryContext caller_cxt = CurrentMemoryContext;
 	TimestampTz start = GetCurrentTimestamp();
 	long		secs;
 	int			usecs;
 	int64		total = 0;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("feed must not be null")));
-
-	SPI_connect();
-	ls = palloc0(sizeof(LoadState));
-	ls->feed = GtfsFeedLookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	ls->load_id = PG_ARGISNULL(1) ? NextRunId() : PG_GETARG_INT64(1);
 	GtfsFeedLock(ls->feed);
-
-	ls->errcb.callback = LoadErrorContext;
-	ls->errcb.arg = ls;
-	ls->errcb.previous = error_context_stack;
-	error_context_stack = &ls->errcb;
 
 	SetPhase(ls, "fetching", NULL);
 	ls->sopts = GtfsFeedSourceOptions(ls->feed);
@@ -884,6 +963,7 @@ gtfs_materialize(PG_FUNCTION_ARGS)
 		Exec(psprintf("CREATE SCHEMA %s", quote_identifier(ls->feed->staging_schema)));
 		ls->nspid = get_namespace_oid(ls->feed->staging_schema, false);
 	}
+	CheckDependents(ls);
 
 	foreach(lc, ls->tables)
 	{
@@ -907,11 +987,56 @@ gtfs_materialize(PG_FUNCTION_ARGS)
 			(errmsg("feed \"%s\": loaded " INT64_FORMAT " rows into schema \"%s\" in %.2f s (load " INT64_FORMAT ")",
 					ls->feed->name, total, ls->feed->staging_schema,
 					secs + usecs / 1e6, ls->load_id)));
-
 	GtfsZipClose(zip);
-	error_context_stack = ls->errcb.previous;
+	return result;
+}
+
+/* Show the statement again in pg_stat_activity, instead of the load. */
+static void
+RestoreActivity(void)
+{
 	if (debug_query_string)
 		pgstat_report_activity(STATE_RUNNING, debug_query_string);
+}
+
+/*
+ * gtfs_fdw.materialize(feed text, load_id bigint): load a feed's every file
+ * into its staging schema; returns rows per table as jsonb.
+ */
+Datum
+gtfs_materialize(PG_FUNCTION_ARGS)
+{
+	LoadState  *ls;
+	Datum		result;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feed must not be null")));
+
+	SPI_connect();
+	ls = palloc0(sizeof(LoadState));
+	ls->feed = GtfsFeedLookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ls->load_id = PG_ARGISNULL(1) ? NextRunId() : PG_GETARG_INT64(1);
+
+	ls->errcb.callback = LoadErrorContext;
+	ls->errcb.arg = ls;
+	ls->errcb.previous = error_context_stack;
+	error_context_stack = &ls->errcb;
+	PG_TRY();
+	{
+		result = MaterializeFeed(ls, caller_cxt);
+	}
+	PG_CATCH();
+	{
+		/* a failed load must not go on looking like one in progress */
+		RestoreActivity();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	error_context_stack = ls->errcb.previous;
+	RestoreActivity();
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -75,6 +75,8 @@ CREATE TABLE gtfs_fdw.load_log (
     bytes       bigint,
     message     text,
     sqlstate    text,
+    backend_pid   integer,      -- the session running it, to tell a run
+    backend_start timestamptz,  -- in progress from one cut off by a crash
     PRIMARY KEY (run_id, step)
 );
 CREATE INDEX load_log_feed_started_idx ON gtfs_fdw.load_log (feed, started_at);
@@ -213,6 +215,22 @@ END $$;
 COMMENT ON FUNCTION gtfs_fdw.add_feed(text, text, text, text, jsonb, text, integer, integer, text, boolean) IS
   'registers a feed (creating a gtfs_fdw server for a url); returns its feed_id';
 
+-- Wait for a refresh of the feed to finish, and keep others off it until
+-- the transaction ends: the lock gtfs_refresh() and materialize() take.
+CREATE FUNCTION gtfs_fdw.lock_feed(name text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+BEGIN
+    SELECT f.feed_id INTO id FROM gtfs_fdw.feeds f WHERE f.name = lock_feed.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'feed "%" does not exist', name USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('gtfs_fdw.refresh'), id);
+END $$;
+
 CREATE FUNCTION gtfs_fdw.alter_feed(
     name            text,
     url             text DEFAULT NULL,
@@ -232,10 +250,8 @@ DECLARE
     opt record;
     v_action text;
 BEGIN
+    PERFORM gtfs_fdw.lock_feed(name);
     SELECT * INTO f FROM gtfs_fdw.feeds WHERE feeds.name = alter_feed.name FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'feed "%" does not exist', name USING ERRCODE = 'undefined_object';
-    END IF;
     PERFORM gtfs_fdw.check_feed_settings(on_error, max_rejected, keep_versions);
     IF (url IS NOT NULL OR server_options IS NOT NULL) AND NOT f.owns_server THEN
         RAISE EXCEPTION 'feed "%" reads server "%", which add_feed did not create', name, f.server_name
@@ -292,10 +308,8 @@ AS $$
 DECLARE
     f gtfs_fdw.feeds;
 BEGIN
+    PERFORM gtfs_fdw.lock_feed(name);
     SELECT * INTO f FROM gtfs_fdw.feeds WHERE feeds.name = drop_feed.name FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'feed "%" does not exist', name USING ERRCODE = 'undefined_object';
-    END IF;
     -- the archive's rows go with the feed's (ON DELETE CASCADE): files first
     PERFORM gtfs_fdw.remove_feed_files(f.feed_id);
     DELETE FROM gtfs_fdw.feeds WHERE feeds.feed_id = f.feed_id;
@@ -330,7 +344,7 @@ SELECT a.pid, a.usename, a.query_start,
        p.tuples_processed AS rows_loaded, p.bytes_processed, p.bytes_total
 FROM pg_catalog.pg_stat_activity a
 LEFT JOIN pg_catalog.pg_stat_progress_copy p ON p.pid = a.pid
-WHERE a.query LIKE 'gtfs_fdw: %';
+WHERE a.state = 'active' AND a.query LIKE 'gtfs_fdw: %';
 COMMENT ON VIEW gtfs_fdw.refresh_progress IS 'Loads in progress: the feed and file each backend is loading, rows and bytes so far';
 
 -- Refreshing.
@@ -417,8 +431,10 @@ BEGIN
     LOOP
         run := nextval('gtfs_fdw.run_id_seq');
         -- visible to other sessions at once: this feed is being refreshed
-        INSERT INTO gtfs_fdw.load_log (run_id, feed_id, feed, step, status)
-        VALUES (run, f.feed_id, f.name, 'refresh', 'running');
+        INSERT INTO gtfs_fdw.load_log (run_id, feed_id, feed, step, status,
+                                       backend_pid, backend_start)
+        SELECT run, f.feed_id, f.name, 'refresh', 'running', a.pid, a.backend_start
+        FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_catalog.pg_backend_pid();
         COMMIT;
 
         -- The feed's work runs in one subtransaction: a failure anywhere
@@ -439,12 +455,14 @@ BEGIN
             END IF;
 
             IF v_status = 'ok' THEN
-                -- holding the lock, no other refresh of the feed runs: runs
-                -- still marked running were cut off (a crash, a terminated
-                -- session)
+                -- runs of the feed still marked running whose session is
+                -- gone were cut off (a crash, a terminated session); others
+                -- may be waiting for this one
                 UPDATE gtfs_fdw.load_log l SET status = 'failed', finished_at = clock_timestamp(),
                        message = 'abandoned: the session ended before the refresh finished'
-                WHERE l.feed_id = f.feed_id AND l.status = 'running' AND l.run_id <> run;
+                WHERE l.feed_id = f.feed_id AND l.status = 'running' AND l.run_id <> run
+                  AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a
+                                  WHERE a.pid = l.backend_pid AND a.backend_start = l.backend_start);
 
                 v_step := 'fetch';
                 t0 := clock_timestamp();

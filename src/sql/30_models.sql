@@ -462,17 +462,21 @@ COMMENT ON FUNCTION gtfs_fdw.select_models(text) IS 'the models a selector picks
 
 -- Keep one view per GTFS file in gtfs_source: every feed's staging table.
 -- Each staging table has CHECK (feed_id = <its feed>), so a filter on
--- feed_id skips the other feeds' tables (constraint exclusion).
+-- feed_id skips the other feeds' tables (constraint exclusion).  A view is
+-- re-created only when the set of tables it should read changed, since
+-- re-creating it locks out its readers until the transaction ends; loads and
+-- model runs take turns on the lock 'gtfs_fdw.sources' (see load.c).
 CREATE FUNCTION gtfs_fdw.refresh_sources() RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     spec record;
-    cols text;
-    typed_nulls text;
     branches text;
+    wanted oid[];
+    current oid[];
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('gtfs_fdw.sources'));
     FOR spec IN
         SELECT replace(s.file, '.txt', '') AS tbl,
                string_agg(format('%I', s.field), ', ' ORDER BY s.field_position) AS cols,
@@ -481,10 +485,21 @@ BEGIN
     LOOP
         SELECT string_agg(format('SELECT feed_id, load_id, %s FROM %I.%I',
                                  spec.cols, f.staging_schema, spec.tbl),
-                          E'\nUNION ALL\n' ORDER BY f.feed_id)
-        INTO branches
+                          E'\nUNION ALL\n' ORDER BY f.feed_id),
+               coalesce(array_agg(to_regclass(format('%I.%I', f.staging_schema, spec.tbl))::oid
+                                  ORDER BY 1), '{}')
+        INTO branches, wanted
         FROM gtfs_fdw.feeds f
         WHERE to_regclass(format('%I.%I', f.staging_schema, spec.tbl)) IS NOT NULL;
+        -- the tables the view reads now
+        SELECT coalesce(array_agg(DISTINCT d.refobjid ORDER BY d.refobjid), '{}') INTO current
+        FROM pg_depend d
+        JOIN pg_rewrite rw ON rw.oid = d.objid
+        JOIN pg_class t ON t.oid = d.refobjid AND t.relkind = 'r'
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+          AND rw.ev_class = to_regclass(format('gtfs_source.%I', spec.tbl));
+        CONTINUE WHEN to_regclass(format('gtfs_source.%I', spec.tbl)) IS NOT NULL
+                  AND current = wanted;
         EXECUTE format('CREATE OR REPLACE VIEW gtfs_source.%I AS %s', spec.tbl,
             coalesce(branches, format('SELECT NULL::integer AS feed_id, NULL::bigint AS load_id, %s WHERE false',
                                       spec.nulls)));

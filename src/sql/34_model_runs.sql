@@ -71,6 +71,8 @@ DECLARE
 BEGIN
     PERFORM gtfs_fdw.select_models(selector);   -- a bad selector is the caller's error
 
+    -- one run (or load) at a time: two would deadlock on the marts' rows
+    PERFORM pg_advisory_xact_lock(hashtext('gtfs_fdw.sources'));
     BEGIN
         PERFORM gtfs_fdw.refresh_sources();
         FOR picked IN SELECT * FROM gtfs_fdw.select_models(selector) LOOP

@@ -8,6 +8,7 @@ REVOKE ALL ON FUNCTION
     gtfs_fdw.materialize(text, bigint),
     gtfs_fdw.remove_feed_files(integer),
     gtfs_fdw.check_feed_settings(text, integer, integer),
+    gtfs_fdw.lock_feed(text),
     gtfs_fdw.add_feed(text, text, text, text, jsonb, text, integer, integer, text, boolean),
     gtfs_fdw.alter_feed(text, text, text, jsonb, text, integer, integer, text, boolean),
     gtfs_fdw.disable_feed(text),
