@@ -199,8 +199,51 @@ WriteFileDurably(const char *path, const char *data, size_t len)
 				 errmsg("could not fsync file \"%s\": %m", tmp)));
 	}
 	CloseTransientFile(fd);
-	if (durable_rename(tmp, path, ERROR) != 0)
+	PG_TRY();
+	{
+		durable_rename(tmp, path, ERROR);
+	}
+	PG_CATCH();
+	{
 		unlink(tmp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Remove the files of the feed's archive that no row names: left behind by
+ * a crash between writing a file and committing its row.  The caller holds
+ * the feed's lock, so no other transaction is archiving it now.
+ */
+static void
+RemoveOrphanFiles(int32 feed_id)
+{
+	char	   *dir = FeedArchiveDir(feed_id, false);
+	DIR		   *d = AllocateDir(dir);
+	struct dirent *de;
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+
+	if (d == NULL && errno == ENOENT)
+		return;
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		char	   *path;
+		Datum		args[2];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		path = psprintf("%s/%s", dir, de->d_name);
+		args[0] = Int32GetDatum(feed_id);
+		args[1] = CStringGetTextDatum(path);
+		if (SPI_execute_with_args("SELECT FROM gtfs_fdw.feed_versions "
+								  "WHERE feed_id = $1 AND path = $2",
+								  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read gtfs_fdw.feed_versions");
+		if (SPI_processed == 0)
+			RemoveFile(path);
+	}
+	FreeDir(d);
 }
 
 /*
@@ -233,6 +276,7 @@ gtfs_archive_feed_version(PG_FUNCTION_ARGS)
 	SPI_connect();
 	feed = GtfsFeedLookup(name);
 	GtfsFeedLock(feed);
+	RemoveOrphanFiles(feed->feed_id);
 	src = GtfsSourceAcquire(GtfsFeedSourceOptions(feed), GtfsCheckFeed);
 	sha = GtfsSourceSha256(src);
 
