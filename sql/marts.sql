@@ -64,13 +64,20 @@ SELECT trip_id, service_date, first_departure_time, first_departure_at,
 FROM gtfs_mart.fct_trip_days WHERE feed_id = pg_temp.feed('sample') AND trip_id = 'during-dst-1';
 
 -- frequencies.txt: b-downtown-on-working-days runs every 5 minutes from
--- 08:00 until before 08:59 (12 runs), each shifting the trip's stop times
+-- 08:00 until before 08:59 (12 runs), each shifting the trip's stop times;
+-- with exact_times 1 those are scheduled times, not frequency-based ones
 SELECT count(*) AS runs, min(first_departure_time), max(first_departure_time),
        bool_and(frequency_based) AS frequency_based,
        count(DISTINCT last_arrival_time - first_departure_time) AS one_duration
 FROM gtfs_mart.fct_trip_days
 WHERE feed_id = pg_temp.feed('sample') AND trip_id = 'b-downtown-on-working-days'
   AND service_date = '2019-03-11';
+-- b-outbound-on-working-days has exact_times 0: its runs only keep the headway
+SELECT trip_id, count(*) AS runs, bool_and(frequency_based) AS frequency_based
+FROM gtfs_mart.fct_trip_days
+WHERE feed_id = pg_temp.feed('sample') AND trip_id LIKE 'b-%-on-working-days'
+  AND service_date = '2019-03-11'
+GROUP BY 1 ORDER BY 1;
 SELECT stop_id, service_hour, departures, avg_headway_minutes, min_headway_minutes, max_headway_minutes
 FROM gtfs_mart.fct_headways
 WHERE feed_id = pg_temp.feed('sample') AND route_id = 'B' AND service_id = 'on-working-days'

@@ -247,7 +247,7 @@ BEGIN
     -- the header: comment lines before the first line of SQL
     FOREACH line IN ARRAY string_to_array(sql, E'\n') LOOP
         EXIT WHEN btrim(line) <> '' AND btrim(line) !~ '^--';
-        kv := regexp_match(btrim(line), '^--\s*([a-z_]+(?:\s+[a-z0-9_]+)?)\s*:\s*(.*)$', 'i');
+        kv := regexp_match(btrim(line), '^--\s*([a-z][a-z0-9_]*(?:\s+[a-z0-9_]+)?)\s*:\s*(.*)$', 'i');
         CONTINUE WHEN kv IS NULL;
         CASE
             WHEN kv[1] = name THEN h_description := btrim(kv[2]);
@@ -378,21 +378,62 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.drop_model(text, boolean) IS 'removes a model of your own, and its relation';
 
--- A cycle among the models' references, as "a -> b -> a", or NULL.
-CREATE FUNCTION gtfs_fdw.model_cycle() RETURNS text
-LANGUAGE sql STABLE
+-- Every model that can be built, with its depth: 0 for a model that refers
+-- to no other, else one more than the deepest model it refers to.  Layer by
+-- layer (Kahn's algorithm), so the cost grows with models times layers,
+-- whatever the shape of the graph.  A model in a reference cycle, or
+-- depending on one, is not listed.
+CREATE FUNCTION gtfs_fdw.model_depths() RETURNS TABLE (name text, depth integer)
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH RECURSIVE walk(start, dep, path) AS (
-        SELECT m.name, d, ARRAY[m.name, d] FROM gtfs_fdw.models m, unnest(m.depends_on) d
-        UNION ALL
-        SELECT w.start, d, w.path || d
-        FROM walk w JOIN gtfs_fdw.models m ON m.name = w.dep, unnest(m.depends_on) d
-        WHERE w.dep <> w.start AND (d = w.start OR d <> ALL (w.path))
-    )
-    SELECT array_to_string(path, ' -> ') FROM walk WHERE dep = start
-    ORDER BY array_length(path, 1), start LIMIT 1
-$$;
+DECLARE
+    placed text[] := '{}';
+    layer text[];
+    d integer := 0;
+BEGIN
+    LOOP
+        -- models whose every reference is placed (or is no model at all)
+        layer := ARRAY(
+            SELECT m.name FROM gtfs_fdw.models m
+            WHERE m.name <> ALL (placed)
+              AND NOT EXISTS (SELECT FROM unnest(m.depends_on) x
+                              WHERE x <> ALL (placed)
+                                AND EXISTS (SELECT FROM gtfs_fdw.models y WHERE y.name = x)));
+        EXIT WHEN cardinality(layer) = 0;
+        RETURN QUERY SELECT unnest(layer), d;
+        placed := placed || layer;
+        d := d + 1;
+    END LOOP;
+END $$;
+
+-- A cycle among the models' references, as "a -> b -> a", or NULL.
+CREATE FUNCTION gtfs_fdw.model_cycle() RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stuck text[] := ARRAY(SELECT m.name FROM gtfs_fdw.models m
+                          EXCEPT SELECT x.name FROM gtfs_fdw.model_depths() x);
+    path text[];
+    cur text;
+BEGIN
+    IF cardinality(stuck) = 0 THEN
+        RETURN NULL;
+    END IF;
+    -- every model left over refers to another left over: follow such
+    -- references until one comes round again
+    cur := (SELECT min(x) FROM unnest(stuck) x);
+    path := ARRAY[cur];
+    LOOP
+        cur := (SELECT min(d) FROM gtfs_fdw.models m, unnest(m.depends_on) d
+                WHERE m.name = cur AND d = ANY (stuck));
+        IF cur = ANY (path) THEN
+            RETURN array_to_string(path[array_position(path, cur):] || cur, ' -> ');
+        END IF;
+        path := path || cur;
+    END LOOP;
+END $$;
 
 -- The models a selector picks, in build order (every model after the
 -- models it refers to).  Selector: space-separated terms, each a model name,
@@ -448,15 +489,10 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    WITH RECURSIVE depth_of(name, depth) AS (
-        SELECT m.name, 0 FROM gtfs_fdw.models m
-        UNION ALL
-        SELECT m.name, d.depth + 1 FROM depth_of d JOIN gtfs_fdw.models m ON d.name = ANY (m.depends_on)
-    )
-    SELECT d.name, max(d.depth)::integer FROM depth_of d
+    SELECT d.name, d.depth FROM gtfs_fdw.model_depths() d
     WHERE d.name = ANY (picked)
       AND (SELECT m.enabled FROM gtfs_fdw.models m WHERE m.name = d.name)
-    GROUP BY d.name ORDER BY 2, 1;
+    ORDER BY 2, 1;
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.select_models(text) IS 'the models a selector picks, in build order';
 

@@ -39,8 +39,9 @@ BEGIN
             USING ERRCODE = 'syntax_error',
                   HINT = 'Models know {{ ref(''model'') }}, {{ source(''gtfs'', ''file'') }} and {{ this }}.';
     END IF;
-    -- a trailing semicolon would end the statement it is wrapped into
-    RETURN regexp_replace(out, ';\s*$', '');
+    -- a trailing semicolon would end the statement it is wrapped into, and a
+    -- last line that is a comment would swallow what follows it
+    RETURN regexp_replace(out, ';(\s|--[^\n]*)*$', '') || E'\n';
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.compile_model(text, text) IS 'a model''s SQL with {{ ref() }}, {{ source() }} and {{ this }} resolved';
 

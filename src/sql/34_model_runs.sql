@@ -12,10 +12,13 @@ DECLARE
     this text := rel;
     cols text[] := ARRAY(SELECT jsonb_array_elements_text(t->'columns'));
     qcols text;
+    custom text;
+    scoped boolean;
 BEGIN
     -- a feed's run tests that feed's rows
-    IF feed_id IS NOT NULL AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel::regclass
-                                       AND a.attname = 'feed_id' AND NOT a.attisdropped) THEN
+    scoped := feed_id IS NOT NULL AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel::regclass
+                                              AND a.attname = 'feed_id' AND NOT a.attisdropped);
+    IF scoped THEN
         this := format('(SELECT * FROM %s WHERE feed_id = %s)', rel, feed_id);
     END IF;
     qcols := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
@@ -39,8 +42,13 @@ BEGIN
                           (SELECT string_agg(format('p.%I = t.%I', p, c), ' AND ')
                            FROM unnest(ARRAY(SELECT jsonb_array_elements_text(t->'to_columns')), cols) AS x(p, c)));
         WHEN 'sql' THEN
-            -- the author's query over the whole model ({{ this }})
-            RETURN format('SELECT * FROM (%s) t', gtfs_fdw.compile_model(m.name, t->>'sql'));
+            -- the author's query ({{ this }} is the model); in a feed's run,
+            -- the failing rows of that feed, when the query says which
+            custom := gtfs_fdw.compile_model(m.name, t->>'sql');
+            IF scoped AND 'feed_id integer' = ANY (gtfs_fdw.query_columns(custom)) THEN
+                RETURN format('SELECT * FROM (%s) t WHERE t.feed_id = %s', custom, feed_id);
+            END IF;
+            RETURN format('SELECT * FROM (%s) t', custom);
     END CASE;
     RAISE EXCEPTION 'unrecognized test type: %', t->>'type';
 END $$;

@@ -5,10 +5,12 @@
 -- unique_key: feed_id, service_id, service_date
 -- tags: gtfs, intermediate
 -- tests: not_null(feed_id, service_id, service_date)
+-- (NOT EXISTS rather than EXCEPT, and exceptions not materialized: a
+-- filter on feed_id reaches the tables through them)
 with calendars as (
     select * from {{ ref('stg_gtfs__calendars') }}
 ),
-exceptions as (
+exceptions as not materialized (
     select * from {{ ref('stg_gtfs__calendar_dates') }}
 ),
 weekly as (
@@ -21,11 +23,13 @@ weekly as (
 added as (
     select feed_id, service_id, service_date from exceptions where exception_type = 1
 ),
-removed as (
-    select feed_id, service_id, service_date from exceptions where exception_type = 2
+days as (
+    select feed_id, service_id, service_date from weekly
+    union
+    select feed_id, service_id, service_date from added
 )
-select feed_id, service_id, service_date from weekly
-union
-select feed_id, service_id, service_date from added
-except
-select feed_id, service_id, service_date from removed
+select d.feed_id, d.service_id, d.service_date
+from days d
+where not exists (select 1 from exceptions e
+                  where e.feed_id = d.feed_id and e.service_id = d.service_id
+                    and e.service_date = d.service_date and e.exception_type = 2)
