@@ -168,6 +168,49 @@ SELECT gtfs_fdw.create_model('agency_names', $$ select agency_name, feed_id, age
 SELECT status FROM gtfs_fdw.run_models('agency_names');
 SELECT attname FROM pg_attribute WHERE attrelid = 'gtfs_mart.agency_names'::regclass AND attnum > 0 ORDER BY attnum;
 
+-- a view of your own on a model keeps it from being dropped silently: a
+-- model whose columns change is created anew only when nothing but models
+-- of the run depend on it
+CREATE VIEW public.my_agency_names AS SELECT agency_name FROM gtfs_mart.agency_names;
+SELECT gtfs_fdw.create_model('agency_names', $$ select feed_id, agency_name from {{ ref('dim_agency') }} $$,
+                             replace => true);
+SELECT kind, status, message FROM gtfs_fdw.run_models('agency_names');
+SELECT attname FROM pg_attribute WHERE attrelid = 'gtfs_mart.agency_names'::regclass AND attnum > 0 ORDER BY attnum;
+DROP VIEW public.my_agency_names;
+-- and a view model that becomes a table, and back
+SELECT gtfs_fdw.create_model('agency_names', $$ select feed_id, agency_name from {{ ref('dim_agency') }} $$,
+                             materialized => 'table', replace => true);
+SELECT status FROM gtfs_fdw.run_models('agency_names');
+SELECT relkind FROM pg_class WHERE oid = 'gtfs_mart.agency_names'::regclass;
+SELECT gtfs_fdw.create_model('agency_names', $$ select feed_id, agency_name from {{ ref('dim_agency') }} $$,
+                             replace => true);
+SELECT status FROM gtfs_fdw.run_models('agency_names');
+SELECT relkind FROM pg_class WHERE oid = 'gtfs_mart.agency_names'::regclass;
+-- an unchanged view is left alone (re-creating it would lock out readers)
+SELECT 'gtfs_mart.agency_names'::regclass::oid AS view_oid, xmin AS view_version
+FROM pg_class WHERE oid = 'gtfs_mart.agency_names'::regclass \gset
+SELECT status FROM gtfs_fdw.run_models('agency_names');
+SELECT xmin = :'view_version'::xid AS untouched FROM pg_class WHERE oid = :view_oid;
+
+-- merge: a feed's rows that left the result are deleted, a changed
+-- unique_key becomes the primary key
+SELECT gtfs_fdw.create_model('stop_names', $$
+-- materialized: incremental
+-- incremental_strategy: merge
+-- unique_key: feed_id, stop_id
+select feed_id, stop_id, upper(stop_name) as name from {{ ref('dim_stop') }}
+where stop_id <> 'STA_PKP'
+$$, replace => true);
+SELECT f.name, count(*), bool_or(stop_id = 'STA_PKP') AS has_sta_pkp
+FROM gtfs_mart.stop_names s JOIN gtfs_fdw.feeds f USING (feed_id) GROUP BY 1 ORDER BY 1;
+SELECT kind, model, status, rows FROM gtfs_fdw.run_models('stop_names', feed => 'south');
+SELECT f.name, count(*), bool_or(stop_id = 'STA_PKP') AS has_sta_pkp
+FROM gtfs_mart.stop_names s JOIN gtfs_fdw.feeds f USING (feed_id) GROUP BY 1 ORDER BY 1;
+UPDATE gtfs_fdw.models SET unique_key = '{feed_id,name,stop_id}' WHERE name = 'stop_names';
+SELECT status FROM gtfs_fdw.run_models('stop_names', feed => 'south');
+SELECT gtfs_fdw.index_columns(conindid) FROM pg_constraint
+WHERE conrelid = 'gtfs_mart.stop_names'::regclass AND contype = 'p';
+
 -- mistakes
 SELECT gtfs_fdw.create_model('dangling', $$ select * from {{ ref('no_such_model') }} $$);  -- ERROR
 SELECT gtfs_fdw.create_model('Bad Name', $$ select 1 $$);  -- ERROR
@@ -205,6 +248,9 @@ SELECT gtfs_fdw.grant_read_access('gtfs_bi');
 SET ROLE gtfs_bi;
 SELECT count(*) > 0 AS can_read FROM gtfs_mart.fct_trip_days;
 SELECT count(*) > 0 AS can_read_views FROM gtfs_mart.fct_stop_events;
+SELECT count(*) >= 0 AS can_ask_one_feed
+FROM gtfs_mart.stop_departures('S1', '2024-06-03 08:00+00', '2024-06-03 09:00+00', feed => 'north');
+SELECT * FROM gtfs_mart.stop_departures('S1', '2024-06-03 08:00+00', '2024-06-03 09:00+00', feed => 'nowhere');  -- ERROR
 RESET ROLE;
 REVOKE ALL ON ALL TABLES IN SCHEMA gtfs_mart FROM gtfs_bi;
 REVOKE USAGE ON SCHEMA gtfs_mart, gtfs_work, gtfs_source FROM gtfs_bi;

@@ -26,6 +26,7 @@ CREATE TABLE gtfs_fdw.models (
     depends_on           text[] NOT NULL DEFAULT '{}',
     builtin              boolean NOT NULL DEFAULT false,
     enabled              boolean NOT NULL DEFAULT true,
+    built_hash           text,      -- what a view model was last built from
     created_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE gtfs_fdw.models IS 'Models run_models() builds: the SELECT, how to materialize it, its tests; built-in GTFS models and your own';

@@ -212,9 +212,110 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Drop a model's relation to build it anew (its columns or its kind
+-- changed).  Whatever depends on it goes too, so that must be models this
+-- run builds after it (rebuilt): a view of someone else's, or a model not in
+-- the run, would vanish without a word.
+CREATE FUNCTION gtfs_fdw.drop_model_relation(m gtfs_fdw.models, rel text, rebuilt text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    blocking text;
+BEGIN
+    WITH RECURSIVE dependent(oid) AS (
+        SELECT rw.ev_class FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+          AND d.refobjid = rel::regclass AND rw.ev_class <> rel::regclass
+        UNION
+        SELECT rw.ev_class FROM dependent x
+        JOIN pg_depend d ON d.refobjid = x.oid AND d.refclassid = 'pg_class'::regclass
+                        AND d.classid = 'pg_rewrite'::regclass
+        JOIN pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> x.oid
+    )
+    SELECT string_agg(x.oid::regclass::text, ', ' ORDER BY x.oid::regclass::text) INTO blocking
+    FROM dependent x
+    WHERE x.oid::regclass::text <> ALL (SELECT gtfs_fdw.model_relation(r) FROM unnest(coalesce(rebuilt, '{}')) r);
+    IF blocking IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" must be created anew, and % would go with it', m.name, blocking
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Its columns or its materialization changed, so ' || rel || ' is dropped and built again.',
+                  HINT = format('Run it with the models that depend on it (''%s+''); drop views of your own on it first.', m.name);
+    END IF;
+    RAISE NOTICE 'model "%": % is created anew', m.name, rel;
+    EXECUTE format('DROP %s %s CASCADE',
+                   CASE (SELECT relkind FROM pg_class WHERE oid = rel::regclass)
+                       WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, rel);
+END $$;
+
+-- Keep a model's primary key on its unique_key (which may have changed).
+CREATE FUNCTION gtfs_fdw.sync_model_key(m gtfs_fdw.models, rel text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pk record;
+BEGIN
+    SELECT c.conname, gtfs_fdw.index_columns(c.conindid) AS cols INTO pk
+    FROM pg_constraint c WHERE c.conrelid = rel::regclass AND c.contype = 'p';
+    IF pk.cols IS NOT DISTINCT FROM array_to_string(m.unique_key, ', ') THEN
+        RETURN;
+    END IF;
+    IF pk.conname IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, pk.conname);
+    END IF;
+    IF m.unique_key IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (%s)', rel,
+                       (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k));
+    END IF;
+END $$;
+
+-- Merge one feed's rows of an incremental model by its unique_key: rows
+-- whose values changed are updated, new ones inserted, and the feed's rows
+-- that are no longer in the result deleted.  Returns the rows written.
+CREATE FUNCTION gtfs_fdw.merge_feed_rows(m gtfs_fdw.models, rel text, compiled text, feed_id integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    names text;
+    others text[];
+    keys text := (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k);
+    n bigint;
+BEGIN
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+           array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attname <> ALL (m.unique_key))
+    INTO names, others
+    FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('CREATE TEMP TABLE gtfs_model_rows ON COMMIT DROP AS SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s',
+                   names, compiled, feed_id);
+    IF others IS NULL THEN
+        EXECUTE format('INSERT INTO %s AS t (%s) SELECT %s FROM pg_temp.gtfs_model_rows '
+                       'ON CONFLICT (%s) DO NOTHING', rel, names, names, keys);
+    ELSE
+        EXECUTE format('INSERT INTO %s AS t (%s) SELECT %s FROM pg_temp.gtfs_model_rows '
+                       'ON CONFLICT (%s) DO UPDATE SET %s WHERE (%s) IS DISTINCT FROM (%s)',
+                       rel, names, names, keys,
+                       (SELECT string_agg(format('%1$I = excluded.%1$I', o), ', ') FROM unnest(others) o),
+                       (SELECT string_agg(format('t.%I', o), ', ') FROM unnest(others) o),
+                       (SELECT string_agg(format('excluded.%I', o), ', ') FROM unnest(others) o));
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('DELETE FROM %s t WHERE t.feed_id = %s AND NOT EXISTS ('
+                   'SELECT 1 FROM pg_temp.gtfs_model_rows s WHERE %s)',
+                   rel, feed_id,
+                   (SELECT string_agg(format('s.%1$I = t.%1$I', k), ' AND ') FROM unnest(m.unique_key) k));
+    DROP TABLE pg_temp.gtfs_model_rows;
+    RETURN n;
+END $$;
+
 -- Build one model; returns the rows written (NULL for a view).  With a
--- feed_id, incremental models rebuild only that feed's rows.
-CREATE FUNCTION gtfs_fdw.build_model(m gtfs_fdw.models, feed_id integer DEFAULT NULL)
+-- feed_id, incremental models rebuild only that feed's rows.  rebuilt: the
+-- models of the run, which may be dropped and built again with this one.
+CREATE FUNCTION gtfs_fdw.build_model(m gtfs_fdw.models, feed_id integer DEFAULT NULL,
+                                     rebuilt text[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -223,29 +324,44 @@ DECLARE
     rel text := gtfs_fdw.model_relation(m.name);
     compiled text := gtfs_fdw.compile_model(m.name);
     new_rel text := format('%I.%I', gtfs_fdw.model_schema(m.layer), left('_new_' || m.name, 63));
+    kind "char" := (SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(rel));
+    view_hash text;
     cols text[];
     names text;
     scoped boolean;
     n bigint;
     c record;
 BEGIN
+    -- a view that became a table, or the other way round: start over
+    IF kind IS NOT NULL AND (kind = 'v') <> (m.materialized = 'view') THEN
+        PERFORM gtfs_fdw.drop_model_relation(m, rel, rebuilt);
+        kind := NULL;
+    END IF;
+
     IF m.materialized = 'view' THEN
+        -- unchanged views stay: re-creating one locks out its readers
+        -- until the run commits
+        view_hash := md5(compiled || E'\n' || coalesce(m.description, '') || E'\n' || m.columns::text);
+        IF kind = 'v' AND m.built_hash IS NOT DISTINCT FROM view_hash THEN
+            RETURN NULL;
+        END IF;
         BEGIN
             EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', rel, compiled);
         EXCEPTION WHEN invalid_table_definition OR feature_not_supported THEN
-            -- its columns changed: start over (models that use it are rebuilt after it)
-            EXECUTE format('DROP VIEW %s CASCADE', rel);
+            -- its columns changed: start over
+            PERFORM gtfs_fdw.drop_model_relation(m, rel, rebuilt);
             EXECUTE format('CREATE VIEW %s AS %s', rel, compiled);
         END;
+        UPDATE gtfs_fdw.models x SET built_hash = view_hash WHERE x.name = m.name;
         n := NULL;
     ELSE
         cols := gtfs_fdw.query_columns(compiled);
-        IF to_regclass(rel) IS NOT NULL AND gtfs_fdw.relation_columns(rel) IS DISTINCT FROM cols THEN
-            RAISE NOTICE 'model "%": its columns changed; % is created anew', m.name, rel;
-            EXECUTE format('DROP TABLE %s CASCADE', rel);
+        IF kind IS NOT NULL AND gtfs_fdw.relation_columns(rel) IS DISTINCT FROM cols THEN
+            PERFORM gtfs_fdw.drop_model_relation(m, rel, rebuilt);
+            kind := NULL;
         END IF;
 
-        IF to_regclass(rel) IS NULL THEN
+        IF kind IS NULL THEN
             n := gtfs_fdw.create_model_table(m, rel, compiled, cols);
         ELSIF m.materialized = 'table' THEN
             -- built aside, then swapped in: no row-by-row index upkeep, no
@@ -256,6 +372,7 @@ BEGIN
             -- incremental: the table keeps its identity (for logical
             -- replication, and indexes added by hand); its rows change in
             -- this transaction, so readers see the old rows until it commits
+            PERFORM gtfs_fdw.sync_model_key(m, rel);
             PERFORM gtfs_fdw.sync_model_indexes(m, rel);
             scoped := feed_id IS NOT NULL AND EXISTS (
                 SELECT FROM pg_attribute a WHERE a.attrelid = rel::regclass
@@ -265,20 +382,15 @@ BEGIN
             IF NOT scoped THEN
                 EXECUTE format('DELETE FROM %s', rel);
                 EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model', rel, names, names, compiled);
+                GET DIAGNOSTICS n = ROW_COUNT;
             ELSIF m.incremental_strategy = 'delete+insert' THEN
                 EXECUTE format('DELETE FROM %s WHERE feed_id = %s', rel, feed_id);
                 EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s',
                                rel, names, names, compiled, feed_id);
+                GET DIAGNOSTICS n = ROW_COUNT;
             ELSE
-                EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM (%s) gtfs_model WHERE feed_id = %s '
-                               'ON CONFLICT (%s) DO UPDATE SET %s',
-                               rel, names, names, compiled, feed_id,
-                               (SELECT string_agg(format('%I', k), ', ') FROM unnest(m.unique_key) k),
-                               (SELECT string_agg(format('%1$I = excluded.%1$I', a.attname), ', ')
-                                FROM pg_attribute a WHERE a.attrelid = rel::regclass AND a.attnum > 0
-                                  AND NOT a.attisdropped AND a.attname <> ALL (m.unique_key)));
+                n := gtfs_fdw.merge_feed_rows(m, rel, compiled, feed_id);
             END IF;
-            GET DIAGNOSTICS n = ROW_COUNT;
         END IF;
         EXECUTE format('ANALYZE %s', rel);
     END IF;

@@ -76,18 +76,20 @@ DECLARE
     v_message text;
     v_state text;
     v_current text;
+    run_models text[];
 BEGIN
-    PERFORM gtfs_fdw.select_models(selector);   -- a bad selector is the caller's error
+    -- a bad selector is the caller's error
+    run_models := ARRAY(SELECT x.name FROM gtfs_fdw.select_models(selector) x);
 
     -- one run (or load) at a time: two would deadlock on the marts' rows
     PERFORM pg_advisory_xact_lock(hashtext('gtfs_fdw.sources'));
     BEGIN
         PERFORM gtfs_fdw.refresh_sources();
-        FOR picked IN SELECT * FROM gtfs_fdw.select_models(selector) LOOP
+        FOR picked IN SELECT x AS name FROM unnest(run_models) x LOOP
             SELECT * INTO m FROM gtfs_fdw.models x WHERE x.name = picked.name;
             v_current := m.name;
             t0 := clock_timestamp();
-            n := gtfs_fdw.build_model(m, feed_id);
+            n := gtfs_fdw.build_model(m, feed_id, run_models);
             results := results || jsonb_build_object('kind', 'model', 'model', m.name,
                 'materialized', m.materialized, 'status', 'ok', 'rows', n,
                 'started_at', t0, 'finished_at', clock_timestamp());

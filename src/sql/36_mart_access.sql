@@ -16,6 +16,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION gtfs_fdw.grant_read_access(name) IS 'lets a role (a BI tool''s) read the marts, now and after future runs';
 
+-- A feed's id by its name, for roles that may not read gtfs_fdw.feeds (a
+-- BI tool's): the id is all it tells.
+CREATE FUNCTION gtfs_fdw.feed_id(name text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT f.feed_id FROM gtfs_fdw.feeds f WHERE f.name = feed_id.name $$;
+COMMENT ON FUNCTION gtfs_fdw.feed_id(text) IS 'the feed_id of a feed, by name (NULL if there is none)';
+
 -- Departures at a stop in a window of time, quickly: the window bounds the
 -- service days the view must look at (a GTFS time is under 48 hours, and
 -- a time zone is at most 14 hours away).
@@ -26,7 +34,14 @@ RETURNS TABLE (feed_id integer, service_date date, departure_at timestamptz, rou
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    wanted_feed integer := gtfs_fdw.feed_id(feed);
 BEGIN
+    IF feed IS NOT NULL AND wanted_feed IS NULL THEN
+        RAISE EXCEPTION 'feed "%" does not exist', feed
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Leave feed out to see the departures of every feed.';
+    END IF;
     -- planned with the values in hand (EXECUTE), so that the bounds on
     -- service_date and feed_id prune
     RETURN QUERY EXECUTE
@@ -36,9 +51,7 @@ BEGIN
        AND e.service_date BETWEEN $2 AND $3
        AND e.departure_at >= $4 AND e.departure_at < $5
        AND e.pickup_type <> 1'
-    || CASE WHEN feed IS NULL THEN '' ELSE
-           format(' AND e.feed_id = %s', coalesce((SELECT f.feed_id FROM gtfs_fdw.feeds f
-                                                   WHERE f.name = feed), -1)) END
+    || CASE WHEN feed IS NULL THEN '' ELSE format(' AND e.feed_id = %s', wanted_feed) END
     || ' ORDER BY e.departure_at, e.route_id, e.trip_id'
     USING stop_id, (from_time AT TIME ZONE 'UTC')::date - 3, (to_time AT TIME ZONE 'UTC')::date + 1,
           from_time, to_time;
