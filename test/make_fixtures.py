@@ -207,10 +207,15 @@ QUOTED_STOPS = (
 )
 
 
-def quoted():
+def with_stops_text(text):
+    """The base feed with stops.txt replaced by text."""
     files = base_files()
-    files["stops.txt"] = QUOTED_STOPS.encode("utf-8")
+    files["stops.txt"] = text.encode("utf-8")
     return zip_bytes(files)
+
+
+def quoted():
+    return with_stops_text(QUOTED_STOPS)
 
 
 # CR line ends only (old Mac style); line 2 has quotes inside an unquoted
@@ -226,9 +231,7 @@ CR_STOPS = (
 
 
 def stray_quotes():
-    files = base_files()
-    files["stops.txt"] = CR_STOPS.encode("utf-8")
-    return zip_bytes(files)
+    return with_stops_text(CR_STOPS)
 
 
 # line 3: text after the closing quote of a quoted field
@@ -242,9 +245,7 @@ QUOTE_AFTER_FIELD_STOPS = (
 
 
 def quote_after_field():
-    files = base_files()
-    files["stops.txt"] = QUOTE_AFTER_FIELD_STOPS.encode("utf-8")
-    return zip_bytes(files)
+    return with_stops_text(QUOTE_AFTER_FIELD_STOPS)
 
 
 def missing_required():
