@@ -6,7 +6,7 @@ MODULE_big = gtfs_fdw
 OBJS       = src/gtfs_fdw.o src/options.o src/gtfs_spec.o src/gtfs_spec_data.o \
              src/redact.o src/fetch.o src/cache.o src/zipsrc.o src/csvsrc.o \
              src/convert.o src/subxact.o src/reader.o src/scan.o src/import.o \
-             src/feedfiles.o src/feed.o src/archive.o src/load.o
+             src/feedfiles.o src/feed.o src/durable.o src/archive.o src/load.o
 DATA       = $(wildcard src/sql/$(EXTENSION)--*--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "archive.h"
+#include "durable.h"
 #include "feed.h"
 #include "reader.h"
 
@@ -155,62 +156,6 @@ FeedArchiveDir(int32 feed_id, bool create)
 	return dir;
 }
 
-/* Write bytes to path through a temporary file, durably. */
-static void
-WriteFileDurably(const char *path, const char *data, size_t len)
-{
-	char	   *tmp = psprintf("%s.tmp.%d", path, MyProcPid);
-	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	size_t		done = 0;
-
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	while (done < len)
-	{
-		ssize_t		n = write(fd, data + done, Min(len - done, (size_t) 1 << 20));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-		{
-			int			save_errno = errno ? errno : ENOSPC;
-
-			CloseTransientFile(fd);
-			unlink(tmp);
-			errno = save_errno;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write file \"%s\": %m", tmp)));
-		}
-		done += n;
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (pg_fsync(fd) != 0)
-	{
-		int			save_errno = errno;
-
-		CloseTransientFile(fd);
-		unlink(tmp);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", tmp)));
-	}
-	CloseTransientFile(fd);
-	PG_TRY();
-	{
-		durable_rename(tmp, path, ERROR);
-	}
-	PG_CATCH();
-	{
-		unlink(tmp);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-}
-
 /*
  * Remove the files of the feed's archive that no row names: left behind by
  * a crash between writing a file and committing its row.  The caller holds
@@ -302,7 +247,7 @@ gtfs_archive_feed_version(PG_FUNCTION_ARGS)
 		char	   *path = psprintf("%s/%s.zip",
 									FeedArchiveDir(feed->feed_id, true), sha);
 
-		WriteFileDurably(path, src->data, src->len);
+		GtfsWriteFileDurably(path, src->data, src->len);
 		RemoveFileAtEnd(path, false);
 
 		if (PG_ARGISNULL(1))

@@ -43,6 +43,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "durable.h"
 #include "source.h"
 #include "subxact.h"
 
@@ -272,43 +273,15 @@ ReadMeta(const char *key, CacheMeta *meta)
 static void
 WriteMeta(const char *key, const CacheMeta *meta)
 {
-	char	   *path = CachePath(key, ".meta");
-	char	   *tmp = psprintf("%s.tmp.%d", path, MyProcPid);
-	FILE	   *f = AllocateFile(tmp, "w");
+	char	   *text = psprintf("label=%s\netag=%s\nlast_modified=%s\ndata_file=%s\n"
+								"size=" INT64_FORMAT "\nsha256=%s\nfetched_at=" INT64_FORMAT
+								"\nvalidated_at=" INT64_FORMAT "\n",
+								meta->label, meta->etag ? meta->etag : "",
+								meta->last_modified ? meta->last_modified : "",
+								meta->data_file, meta->size, meta->sha256,
+								(int64) meta->fetched_at, (int64) meta->validated_at);
 
-	if (f == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	fprintf(f, "label=%s\netag=%s\nlast_modified=%s\ndata_file=%s\n"
-			"size=" INT64_FORMAT "\nsha256=%s\nfetched_at=" INT64_FORMAT
-			"\nvalidated_at=" INT64_FORMAT "\n",
-			meta->label, meta->etag ? meta->etag : "",
-			meta->last_modified ? meta->last_modified : "",
-			meta->data_file, meta->size, meta->sha256,
-			(int64) meta->fetched_at, (int64) meta->validated_at);
-	if (fflush(f) != 0 || pg_fsync(fileno(f)) != 0)
-	{
-		int			save_errno = errno;
-
-		FreeFile(f);
-		unlink(tmp);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", tmp)));
-	}
-	FreeFile(f);
-	PG_TRY();
-	{
-		durable_rename(tmp, path, ERROR);
-	}
-	PG_CATCH();
-	{
-		unlink(tmp);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	GtfsWriteFileDurably(CachePath(key, ".meta"), text, strlen(text));
 }
 
 /* Read a whole file into memory allocated in cxt; its length goes to *len. */
