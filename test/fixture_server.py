@@ -509,14 +509,22 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
             return self.not_found("no such route")
         self.send_text(code, "fixture error %d" % code)
 
-    def route_truncate(self, n, path):
+    def start_whole_file(self, path):
+        """Send the headers of a 200 for the whole file; its bytes, or None
+        when there is no such file (a 404 went out)."""
         loaded = self.load(path)
         if loaded is None:
-            return
+            return None
         path, data, mtime = loaded
         headers = ([("Content-Type", content_type(path))]
                    + self.file_headers(path, data, mtime))
         self.start(200, headers, len(data))
+        return data
+
+    def route_truncate(self, n, path):
+        data = self.start_whole_file(path)
+        if data is None:
+            return
         self.write(data[:int(n)])
         self.close_connection = True
         if int(n) < len(data) and not self.head:
@@ -526,13 +534,8 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
         self.serve_file(path, slow_ms=int(ms))
 
     def route_stall(self, path):
-        loaded = self.load(path)
-        if loaded is None:
+        if self.start_whole_file(path) is None:
             return
-        path, data, mtime = loaded
-        headers = ([("Content-Type", content_type(path))]
-                   + self.file_headers(path, data, mtime))
-        self.start(200, headers, len(data))
         if self.head:
             return
         self.close_connection = True
