@@ -90,6 +90,17 @@ CREATE DOMAIN bad.northern AS float8 CHECK (VALUE BETWEEN 0 AND 90);
 CREATE FOREIGN TABLE bad.skip_generic (stop_id text, stop_lat bad.northern, stop_code smallint)
   SERVER bad_lat OPTIONS (file 'stops.txt', on_error 'skip');
 SELECT * FROM bad.skip_generic ORDER BY 1;
+-- in a parallel query (a Gather anywhere in the plan) those checks cannot
+-- run, as they need a subtransaction: a clear error, not a wrong answer
+CREATE TABLE bad.latitudes AS SELECT g::float8 AS lat FROM generate_series(1, 10000) g;
+ANALYZE bad.latitudes;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT count(*) FROM bad.latitudes l JOIN bad.skip_generic s ON l.lat = s.stop_lat;  -- ERROR
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 ALTER FOREIGN TABLE bad.skip_generic OPTIONS (SET on_error 'stop');
 SELECT * FROM bad.skip_generic ORDER BY 1;  -- ERROR
 -- and EXPLAIN ANALYZE shows the count
